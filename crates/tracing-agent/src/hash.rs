@@ -1,0 +1,275 @@
+//! The canonical hash behind `args_sha` and `result_sha`.
+//!
+//! It must equal, byte for byte, the hash the Python reference implementation computes:
+//!
+//! ```text
+//! sha256(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+//!        .encode("utf-8")).hexdigest()[:24]
+//! ```
+//!
+//! so that hashes from Rust and Python agents can be compared. Values come either from a
+//! [`serde::Serialize`] impl ([`sha24`]) or from JSON text in Python's dialect
+//! ([`sha24_of_json_text`]); both are written in Python's canonical form (sorted keys, no
+//! spaces, Python's float `repr` and string escapes) and then hashed.
+
+mod canonical;
+mod error;
+mod number;
+mod scratch;
+mod string;
+mod text;
+
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use self::error::{HashError, JsonTextError};
+use self::scratch::{Object, Scratch};
+
+/// 24 lowercase hex chars: the first 96 bits of SHA-256 over the canonical JSON.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Sha24([u8; 24]);
+
+impl Sha24 {
+    /// The hex digits.
+    pub fn as_str(&self) -> &str {
+        // Always ASCII hex (built by `digest`), so this never takes the fallback.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Sha24 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Sha24 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Sha24").field(&self.as_str()).finish()
+    }
+}
+
+impl Serialize for Sha24 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+fn digest(canonical: &[u8]) -> Sha24 {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hash = Sha256::digest(canonical);
+    let mut hex = [0u8; 24];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(hash.iter()) {
+        pair.copy_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+    }
+    Sha24(hex)
+}
+
+/// Runs `f` on this thread's scratch buffer (or a fresh one when it is already in use).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut scratch = Scratch::acquire();
+    let result = f(&mut scratch);
+    scratch.release();
+    result
+}
+
+/// The canonical hash of `value`.
+///
+/// Fails if a map key is not a string (Python's `json.dumps` could not have produced it, so
+/// no string form is guessed) or if the `Serialize` impl fails.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tracing_agent::hash::sha24;
+///
+/// let args = BTreeMap::from([("to", "customer@example.com"), ("subject", "Your order")]);
+/// assert_eq!(sha24(&args)?.as_str(), "aee843f2b4cfbb67c6993837");
+///
+/// let bad = BTreeMap::from([(1, "one")]);
+/// assert_eq!(
+///     sha24(&bad).unwrap_err().to_string(),
+///     "map key at `$.<key>` is not a string (found integer)"
+/// );
+/// # Ok::<(), tracing_agent::hash::HashError>(())
+/// ```
+pub fn sha24<T: Serialize + ?Sized>(value: &T) -> Result<Sha24, HashError> {
+    with_scratch(|scratch| {
+        canonical::write(scratch, value).map_err(|e| e.into_public(None))?;
+        Ok(digest(&scratch.out))
+    })
+}
+
+/// The canonical JSON text [`sha24`] hashes.
+///
+/// ```
+/// use tracing_agent::hash::canonical_json;
+///
+/// #[derive(serde::Serialize)]
+/// struct Args { to: &'static str, retries: u8, delay: f64 }
+///
+/// let json = canonical_json(&Args { to: "a@b.c", retries: 3, delay: 1e16 })?;
+/// assert_eq!(json, r#"{"delay":1e+16,"retries":3,"to":"a@b.c"}"#);
+/// # Ok::<(), tracing_agent::hash::HashError>(())
+/// ```
+pub fn canonical_json<T: Serialize + ?Sized>(value: &T) -> Result<String, HashError> {
+    with_scratch(|scratch| {
+        canonical::write(scratch, value).map_err(|e| e.into_public(None))?;
+        // Always valid UTF-8 (only `str` content and ASCII are written).
+        Ok(std::str::from_utf8(&scratch.out).map_or_else(
+            |_| String::from_utf8_lossy(&scratch.out).into_owned(),
+            str::to_owned,
+        ))
+    })
+}
+
+/// The canonical hash of JSON text, parsed exactly as Python's `json.loads` would:
+/// integers of any size, `NaN` / `Infinity` / `-Infinity`, duplicate keys keeping the last
+/// value. Nesting deeper than 512 levels is rejected.
+///
+/// ```
+/// use tracing_agent::hash::sha24_of_json_text;
+///
+/// let sha = sha24_of_json_text(r#"{"to": "customer@example.com", "subject": "Your order"}"#)?;
+/// assert_eq!(sha.as_str(), "aee843f2b4cfbb67c6993837");
+///
+/// let err = sha24_of_json_text(r#"{"to": "x" "subject": 1}"#).unwrap_err();
+/// assert_eq!(err.to_string(), "expected `,` or `}`, found '\"' at column 12 (byte offset 11)");
+/// # Ok::<(), tracing_agent::hash::JsonTextError>(())
+/// ```
+pub fn sha24_of_json_text(text: &str) -> Result<Sha24, JsonTextError> {
+    let node = text::parse(text)?;
+    Ok(with_scratch(|scratch| {
+        text::write(&mut scratch.out, &node);
+        digest(&scratch.out)
+    }))
+}
+
+/// The canonical JSON text [`sha24_of_json_text`] hashes.
+///
+/// ```
+/// use tracing_agent::hash::canonical_json_of_text;
+///
+/// let json = canonical_json_of_text(r#"{"b": 1E400, "a": [1.0, 123456789012345678901234567890, -0]}"#)?;
+/// assert_eq!(json, r#"{"a":[1.0,123456789012345678901234567890,0],"b":Infinity}"#);
+/// # Ok::<(), tracing_agent::hash::JsonTextError>(())
+/// ```
+pub fn canonical_json_of_text(text: &str) -> Result<String, JsonTextError> {
+    let node = text::parse(text)?;
+    let mut out = Vec::with_capacity(text.len());
+    text::write(&mut out, &node);
+    // Always valid UTF-8 (only `str` content and ASCII are written).
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// Hashes the object `{name: value, ...}` of a tool's parameters, fed one parameter at a
+/// time, without building a map.
+///
+/// The result equals [`sha24`] of the equivalent map. Used by the code `#[agent_tool]`
+/// generates, on every tool call.
+///
+/// ```
+/// use tracing_agent::hash::{sha24, ArgsHasher};
+///
+/// let mut hasher = ArgsHasher::new();
+/// hasher.arg("retries", &3);
+/// hasher.arg("to", "a@b.c");
+/// let sha = hasher.finish()?;
+/// assert_eq!(sha.as_str(), "3fd21cdfef606bf0f0bc4ca7");
+/// assert_eq!(sha, sha24(&serde_json::json!({"to": "a@b.c", "retries": 3}))?);
+/// # Ok::<(), tracing_agent::hash::HashError>(())
+/// ```
+pub struct ArgsHasher {
+    // Owned (taken from the thread's pool) rather than borrowed, because argument
+    // expressions evaluated between `arg` calls may hash things themselves. `None` only
+    // once dropped.
+    scratch: Option<Box<Scratch>>,
+    object: Object,
+    error: Option<HashError>,
+    last: Option<&'static str>,
+}
+
+impl ArgsHasher {
+    /// Starts an empty argument object.
+    pub fn new() -> Self {
+        let mut scratch = Scratch::acquire();
+        let object = scratch.begin_object();
+        ArgsHasher {
+            scratch: Some(scratch),
+            object,
+            error: None,
+            last: None,
+        }
+    }
+
+    /// Adds parameter `name`. Records the first error (naming the parameter) and ignores
+    /// later parameters.
+    ///
+    /// Names MUST be fed in ascending code-point (byte) order; the `#[agent_tool]` macro sorts
+    /// them at compile time. This is debug-asserted; release builds still sort correctly, at
+    /// the cost of a rewrite.
+    pub fn arg<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        debug_assert!(
+            self.last.map_or(true, |last| last < name),
+            "ArgsHasher: parameter `{name}` fed after `{}`; names must be unique and ascending",
+            self.last.unwrap_or_default()
+        );
+        self.last = Some(name);
+        let Some(scratch) = self.scratch.as_deref_mut() else {
+            return;
+        };
+        if self.error.is_some() {
+            return;
+        }
+        let key = scratch.write_key(&self.object, name);
+        let written = value
+            .serialize(&mut *scratch)
+            .and_then(|()| canonical::check_complete(scratch));
+        match written {
+            Ok(()) => scratch.end_entry(key),
+            Err(e) => self.error = Some(e.into_public(Some(name))),
+        }
+    }
+
+    /// The hash of all parameters, or the first error.
+    pub fn finish(mut self) -> Result<Sha24, HashError> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        let Some(mut scratch) = self.scratch.take() else {
+            // Unreachable: only `finish` (which consumes `self`) and `drop` take it.
+            return Err(
+                error::SerError::protocol("ArgsHasher used after finishing").into_public(None)
+            );
+        };
+        scratch.end_object(self.object);
+        let sha = digest(&scratch.out);
+        scratch.release();
+        Ok(sha)
+    }
+}
+
+impl Default for ArgsHasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for ArgsHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArgsHasher")
+            .field("last", &self.last)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for ArgsHasher {
+    fn drop(&mut self) {
+        if let Some(scratch) = self.scratch.take() {
+            scratch.release();
+        }
+    }
+}

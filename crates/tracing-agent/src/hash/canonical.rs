@@ -1,0 +1,682 @@
+//! A `serde::Serializer` that writes canonical JSON straight into a [`Scratch`] buffer,
+//! mapping serde's data model the way `serde_json` does.
+
+use std::fmt::{self, Write as _};
+
+use serde::ser::{self, Impossible, Serialize};
+
+use super::error::{Segment, SerError};
+use super::number;
+use super::scratch::{self, KeySpan, Object, Scratch};
+use super::string::{self, EscapingWriter};
+
+/// Serializes `value` into the (reset) scratch buffer and checks the result is complete.
+pub(crate) fn write<T: Serialize + ?Sized>(
+    scratch: &mut Scratch,
+    value: &T,
+) -> Result<(), SerError> {
+    value.serialize(&mut *scratch)?;
+    check_complete(scratch)
+}
+
+/// Rejects output a misbehaving `Serialize` impl left behind despite returning `Ok`.
+pub(crate) fn check_complete(scratch: &Scratch) -> Result<(), SerError> {
+    if scratch.poisoned {
+        Err(SerError::protocol(
+            "it returned Ok after a nested value failed",
+        ))
+    } else if scratch.open != 0 {
+        Err(SerError::protocol("a sequence or map was never ended"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes `"Variant":` inside an already written `{`, for externally tagged variants.
+fn begin_variant(scratch: &mut Scratch, variant: &'static str) {
+    let object = scratch.begin_object();
+    let _ = scratch.write_key(&object, variant);
+}
+
+impl<'a> ser::Serializer for &'a mut Scratch {
+    type Ok = ();
+    type Error = SerError;
+    type SerializeSeq = Seq<'a>;
+    type SerializeTuple = Seq<'a>;
+    type SerializeTupleStruct = Seq<'a>;
+    type SerializeTupleVariant = Seq<'a>;
+    type SerializeMap = Map<'a>;
+    type SerializeStruct = Map<'a>;
+    type SerializeStructVariant = Map<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), SerError> {
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_i128(self, v: i128) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_u128(self, v: u128) -> Result<(), SerError> {
+        number::write_int(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<(), SerError> {
+        number::write_f32(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), SerError> {
+        number::write_f64(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), SerError> {
+        string::write_quoted(&mut self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), SerError> {
+        string::write_quoted(&mut self.out, v);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), SerError> {
+        self.out.push(b'[');
+        for (i, &byte) in v.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            number::write_int(&mut self.out, byte);
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result<(), SerError> {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), SerError> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), SerError> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), SerError> {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), SerError> {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        begin_variant(self, variant);
+        value
+            .serialize(&mut *self)
+            .map_err(|e| fail(self, e.at(Segment::Field(variant.into()))))?;
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a>, SerError> {
+        Ok(Seq::begin(self, None))
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Seq<'a>, SerError> {
+        Ok(Seq::begin(self, None))
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Seq<'a>, SerError> {
+        Ok(Seq::begin(self, None))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Seq<'a>, SerError> {
+        begin_variant(self, variant);
+        Ok(Seq::begin(self, Some(variant)))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Map<'a>, SerError> {
+        Ok(Map::begin(self, None))
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Map<'a>, SerError> {
+        Ok(Map::begin(self, None))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Map<'a>, SerError> {
+        begin_variant(self, variant);
+        Ok(Map::begin(self, Some(variant)))
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), SerError> {
+        self.out.push(b'"');
+        write_display(self, value)?;
+        self.out.push(b'"');
+        Ok(())
+    }
+}
+
+/// Escapes `value`'s `Display` output into the buffer; returns whether anything was escaped.
+fn write_display<T: fmt::Display + ?Sized>(
+    scratch: &mut Scratch,
+    value: &T,
+) -> Result<bool, SerError> {
+    let mut writer = EscapingWriter {
+        out: &mut scratch.out,
+        escaped: false,
+    };
+    write!(writer, "{value}")
+        .map_err(|_| <SerError as ser::Error>::custom("its `Display` impl returned an error"))?;
+    Ok(writer.escaped)
+}
+
+/// Marks the output unusable and passes the error on.
+fn fail(scratch: &mut Scratch, error: SerError) -> SerError {
+    scratch.poisoned = true;
+    error
+}
+
+/// An array, or for a tuple variant the array inside `{"Variant":...}`.
+pub(crate) struct Seq<'a> {
+    scratch: &'a mut Scratch,
+    len: usize,
+    variant: Option<&'static str>,
+}
+
+impl<'a> Seq<'a> {
+    fn begin(scratch: &'a mut Scratch, variant: Option<&'static str>) -> Self {
+        scratch.open += 1;
+        scratch.out.push(b'[');
+        Seq {
+            scratch,
+            len: 0,
+            variant,
+        }
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        if self.len > 0 {
+            self.scratch.out.push(b',');
+        }
+        value.serialize(&mut *self.scratch).map_err(|e| {
+            let e = e.at(Segment::Index(self.len));
+            fail(self.scratch, within(e, self.variant))
+        })?;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        self.scratch.open = self.scratch.open.saturating_sub(1);
+        self.scratch.out.push(b']');
+        if self.variant.is_some() {
+            self.scratch.out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+/// Adds the variant's name to the path of an error raised inside it.
+fn within(error: SerError, variant: Option<&'static str>) -> SerError {
+    match variant {
+        Some(variant) => error.at(Segment::Field(variant.into())),
+        None => error,
+    }
+}
+
+impl ser::SerializeSeq for Seq<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        Seq::end(self)
+    }
+}
+
+impl ser::SerializeTuple for Seq<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        Seq::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for Seq<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        Seq::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for Seq<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        self.element(value)
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        Seq::end(self)
+    }
+}
+
+/// An object (map or struct), or for a struct variant the object inside `{"Variant":...}`.
+pub(crate) struct Map<'a> {
+    scratch: &'a mut Scratch,
+    object: Object,
+    key: Option<KeySpan>,
+    variant: Option<&'static str>,
+}
+
+impl<'a> Map<'a> {
+    fn begin(scratch: &'a mut Scratch, variant: Option<&'static str>) -> Self {
+        scratch.open += 1;
+        let object = scratch.begin_object();
+        Map {
+            scratch,
+            object,
+            key: None,
+            variant,
+        }
+    }
+
+    fn field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        let span = self.scratch.write_key(&self.object, key);
+        self.value(span, value, |_| Segment::Field(key.into()))
+    }
+
+    fn value<T: Serialize + ?Sized>(
+        &mut self,
+        key: KeySpan,
+        value: &T,
+        segment: impl FnOnce(&Scratch) -> Segment,
+    ) -> Result<(), SerError> {
+        value.serialize(&mut *self.scratch).map_err(|e| {
+            let e = e.at(segment(self.scratch));
+            fail(self.scratch, within(e, self.variant))
+        })?;
+        self.scratch.end_entry(key);
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        self.scratch.open = self.scratch.open.saturating_sub(1);
+        if self.key.is_some() {
+            self.scratch.poisoned = true;
+        }
+        self.scratch.end_object(self.object);
+        if self.variant.is_some() {
+            self.scratch.out.push(b'}');
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Map<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerError> {
+        if self.key.is_some() {
+            return Err(fail(
+                self.scratch,
+                SerError::protocol("two map keys without a value between them"),
+            ));
+        }
+        self.scratch.separate(&self.object);
+        let span = key
+            .serialize(KeySerializer {
+                scratch: self.scratch,
+            })
+            .map_err(|e| {
+                let e = e.at(Segment::Key);
+                fail(self.scratch, within(e, self.variant))
+            })?;
+        self.key = Some(span);
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+        let Some(key) = self.key.take() else {
+            return Err(fail(
+                self.scratch,
+                SerError::protocol("a map value without a key"),
+            ));
+        };
+        self.value(key, value, |scratch| Segment::Field(scratch.key_text(&key)))
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        Map::end(self)
+    }
+}
+
+impl ser::SerializeStruct for Map<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        Map::end(self)
+    }
+}
+
+impl ser::SerializeStructVariant for Map<'_> {
+    type Ok = ();
+    type Error = SerError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), SerError> {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result<(), SerError> {
+        Map::end(self)
+    }
+}
+
+/// Serializes a map key: strings, chars and unit variants become JSON strings; anything
+/// else is rejected rather than stringified, since Python would not have produced it.
+struct KeySerializer<'a> {
+    scratch: &'a mut Scratch,
+}
+
+impl KeySerializer<'_> {
+    fn key(self, key: &str) -> Result<KeySpan, SerError> {
+        let start = self.scratch.out.len();
+        self.scratch.out.push(b'"');
+        let escaped = string::write_escaped(&mut self.scratch.out, key);
+        Ok(self
+            .scratch
+            .close_key(start, escaped, scratch::prefix_of(key.as_bytes())))
+    }
+}
+
+fn reject<T>(found: &str) -> Result<T, SerError> {
+    Err(SerError::key_not_string(found))
+}
+
+impl ser::Serializer for KeySerializer<'_> {
+    type Ok = KeySpan;
+    type Error = SerError;
+    type SerializeSeq = Impossible<KeySpan, SerError>;
+    type SerializeTuple = Impossible<KeySpan, SerError>;
+    type SerializeTupleStruct = Impossible<KeySpan, SerError>;
+    type SerializeTupleVariant = Impossible<KeySpan, SerError>;
+    type SerializeMap = Impossible<KeySpan, SerError>;
+    type SerializeStruct = Impossible<KeySpan, SerError>;
+    type SerializeStructVariant = Impossible<KeySpan, SerError>;
+
+    fn serialize_str(self, v: &str) -> Result<KeySpan, SerError> {
+        self.key(v)
+    }
+
+    fn serialize_char(self, v: char) -> Result<KeySpan, SerError> {
+        self.key(v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<KeySpan, SerError> {
+        self.key(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<KeySpan, SerError> {
+        value.serialize(self)
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<KeySpan, SerError> {
+        let start = self.scratch.out.len();
+        self.scratch.out.push(b'"');
+        let escaped = write_display(self.scratch, value)?;
+        let prefix = self.scratch.written_prefix(start);
+        Ok(self.scratch.close_key(start, escaped, prefix))
+    }
+
+    fn serialize_bool(self, _v: bool) -> Result<KeySpan, SerError> {
+        reject("bool")
+    }
+
+    fn serialize_i8(self, _v: i8) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_i16(self, _v: i16) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_i32(self, _v: i32) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_i64(self, _v: i64) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_i128(self, _v: i128) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_u8(self, _v: u8) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_u16(self, _v: u16) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_u32(self, _v: u32) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_u64(self, _v: u64) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_u128(self, _v: u128) -> Result<KeySpan, SerError> {
+        reject("integer")
+    }
+
+    fn serialize_f32(self, _v: f32) -> Result<KeySpan, SerError> {
+        reject("float")
+    }
+
+    fn serialize_f64(self, _v: f64) -> Result<KeySpan, SerError> {
+        reject("float")
+    }
+
+    fn serialize_bytes(self, _v: &[u8]) -> Result<KeySpan, SerError> {
+        reject("bytes")
+    }
+
+    fn serialize_none(self) -> Result<KeySpan, SerError> {
+        reject("None")
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<KeySpan, SerError> {
+        reject("Some(..)")
+    }
+
+    fn serialize_unit(self) -> Result<KeySpan, SerError> {
+        reject("unit")
+    }
+
+    fn serialize_unit_struct(self, name: &'static str) -> Result<KeySpan, SerError> {
+        reject(&format!("unit struct `{name}`"))
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _value: &T,
+    ) -> Result<KeySpan, SerError> {
+        reject(&format!("enum variant `{name}::{variant}`"))
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, SerError> {
+        reject("sequence")
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, SerError> {
+        reject("tuple")
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, SerError> {
+        reject(&format!("tuple struct `{name}`"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, SerError> {
+        reject(&format!("enum variant `{name}::{variant}`"))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, SerError> {
+        reject("map")
+    }
+
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, SerError> {
+        reject(&format!("struct `{name}`"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, SerError> {
+        reject(&format!("enum variant `{name}::{variant}`"))
+    }
+}
