@@ -1,0 +1,202 @@
+//! Code generation for `#[agent_tool]`.
+//!
+//! The expansion is deliberately thin: a span, then `ToolCall::begin` (step id, args
+//! hash), the original body, and one call reporting the outcome. Everything else lives
+//! in the `tracing-agent` runtime, so that replay and guards can be added there.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{AttrStyle, ItemFn, ReturnType, Type};
+
+use crate::ast::{self, ToolFn};
+use crate::attr::{self, ToolAttr};
+use crate::valid;
+
+pub(crate) fn agent_tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let attr = attr::parse(args)?;
+    let tool = ast::parse(item)?;
+    valid::check(&attr, &tool)?;
+    Ok(generate(&attr, &tool))
+}
+
+fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
+    let rt = quote!(::tracing_agent::__private);
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = &tool.item;
+    let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) = attrs
+        .iter()
+        .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
+
+    let fn_name = sig.ident.to_string();
+    let name = attr.name.as_ref().map_or_else(
+        || fn_name.strip_prefix("r#").unwrap_or(&fn_name).to_owned(),
+        |lit| lit.value(),
+    );
+    let version = match &attr.version {
+        Some(version) => quote!(::core::option::Option::Some(#version)),
+        None => quote!(::core::option::Option::None),
+    };
+
+    let span = quote! {
+        #rt::tracing::span!(
+            target: "tracing_agent::tool",
+            #rt::tracing::Level::INFO,
+            "execute_tool",
+            step_id = #rt::tracing::field::Empty,
+            gen_ai.tool.name = #name,
+            gen_ai.operation.name = "execute_tool",
+        )
+    };
+
+    let hash_args = hash_args(attr, tool);
+    let body = body_with_return_type(sig, block);
+    let run_body = if sig.asyncness.is_some() {
+        quote! {
+            #rt::tracing::Instrument::instrument(
+                async move #body,
+                ::core::clone::Clone::clone(__agent_call.span()),
+            )
+            .await
+        }
+    } else {
+        quote! {{
+            let __agent_entered = __agent_call.span().enter();
+            #[allow(clippy::redundant_closure_call)]
+            (move || #body)()
+        }}
+    };
+    let report = report_outcome(attr, tool);
+
+    quote! {
+        #(#outer_attrs)*
+        #vis #sig {
+            #(#inner_attrs)*
+            let __agent_call = #rt::ToolCall::begin(
+                #span,
+                #rt::ToolInfo { name: #name, version: #version },
+                #hash_args,
+            );
+            let __agent_result = #run_body;
+            #report
+            __agent_result
+        }
+    }
+}
+
+/// A closure feeding each hashed parameter to the `ArgsHasher`, in name order (the
+/// order Python's `sort_keys` gives), so the runtime never sorts the top level.
+fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
+    let rt = quote!(::tracing_agent::__private);
+    let mut hashed: Vec<_> = tool
+        .params
+        .iter()
+        .filter(|param| !attr.skips.contains(&param.ident))
+        .collect();
+    hashed.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    let feeds = hashed.iter().map(|param| {
+        let ident = &param.ident;
+        let name = &param.name;
+        // The marker type named after the parameter puts its name into the
+        // "not Serialize" error (see `ToolArg`'s `on_unimplemented`).
+        quote_spanned! {ident.span()=>
+            {
+                let __agent_value = &#ident;
+                // In a block of its own: an item is visible in its whole block, and
+                // would shadow the parameter in the line above.
+                {
+                    #[allow(non_camel_case_types, dead_code)]
+                    struct #ident;
+                    ::tracing_agent::__private::arg::<#ident, _>(__agent_args, #name, __agent_value);
+                }
+            }
+        }
+    });
+    quote! {
+        |__agent_args: &mut #rt::ArgsHasher| { #(#feeds)* }
+    }
+}
+
+/// Reports `__agent_result` to `__agent_call`: `ok` with the hashed value, or `err`
+/// with the error's class.
+fn report_outcome(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
+    let rt = quote!(::tracing_agent::__private);
+    let result_span = match &tool.item.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => tool.item.sig.ident.span(),
+    };
+    let ok = |value: TokenStream| {
+        if attr.skip_result {
+            quote!(__agent_call.ok_unhashed())
+        } else {
+            quote_spanned!(result_span=> ::tracing_agent::__private::result(__agent_call, #value))
+        }
+    };
+    if tool.returns_result {
+        let ok = ok(quote_spanned!(result_span=> __agent_value));
+        quote! {
+            match &__agent_result {
+                ::core::result::Result::Ok(__agent_value) => #ok,
+                ::core::result::Result::Err(__agent_error) => __agent_call.err({
+                    #[allow(unused_imports)]
+                    use #rt::{ClassFromTrait as _, ClassFromTypeName as _};
+                    (&#rt::Classify(__agent_error)).agent_error_class()
+                }),
+            }
+        }
+    } else {
+        let ok = ok(quote_spanned!(result_span=> &__agent_result));
+        quote!(#ok;)
+    }
+}
+
+/// The body, preceded by an unreachable `return` of the declared type: it pins the
+/// closure's or async block's output type, so `?` inside the body converts errors into
+/// the declared error type exactly as it would in the original function.
+fn body_with_return_type(sig: &syn::Signature, block: &syn::Block) -> TokenStream {
+    let (return_type, span) = match &sig.output {
+        ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            EraseImplTrait.visit_type_mut(&mut ty);
+            (ty.into_token_stream(), sig.output.span())
+        }
+        ReturnType::Default => (quote!(()), Span::call_site()),
+    };
+    let stmts = &block.stmts;
+    quote_spanned! {span=>
+        {
+            #[allow(
+                unreachable_code,
+                clippy::diverging_sub_expression,
+                clippy::let_unit_value,
+                clippy::unreachable,
+                clippy::needless_return
+            )]
+            if false {
+                let __agent_declared: #return_type = ::core::unreachable!();
+                return __agent_declared;
+            }
+            #(#stmts)*
+        }
+    }
+}
+
+/// `impl Trait` cannot be named inside the body: let inference fill it in instead.
+struct EraseImplTrait;
+
+impl VisitMut for EraseImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(impl_trait) = ty {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](impl_trait.span()),
+            });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! # tracing-agent
+//!
+//! Operable LLM agents on top of [`tracing`]: annotate tool functions with
+//! [`#[agent_tool]`](agent_tool), install [`AgentLayer`] beside your other layers, start
+//! a [`Run`] per agent run. Every tool call then writes one JSON event (tool, args hash,
+//! result hash, duration, status, error class), every run one `run_start` and exactly
+//! one `stop` event, all in one schema, and every `tracing` log inside a run carries
+//! `run_id` and `step_id`.
+//!
+//! ```
+//! use tracing_agent::{agent_tool, AgentLayer, LlmUsage, Run, RunMeta, StopReason};
+//! use tracing_subscriber::prelude::*;
+//!
+//! #[derive(Debug, tracing_agent::ErrorClass)]
+//! enum EmailError { RateLimited }
+//!
+//! #[agent_tool]
+//! fn send_email(to: &str, subject: &str) -> Result<u64, EmailError> {
+//!     tracing::info!("sending"); // carries run_id and step_id
+//!     Ok(42)
+//! }
+//!
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(tracing_subscriber::fmt::layer())
+//!     .with(AgentLayer::new());
+//! tracing::subscriber::with_default(subscriber, || {
+//!     let run = Run::start(RunMeta::new("support-agent").model("gpt-4o-2024-08-06"));
+//!     run.in_scope(|| {
+//!         tracing_agent::record_llm(LlmUsage::new("gpt-4o-2024-08-06", 1200, 350));
+//!         send_email("customer@example.com", "Your order").ok();
+//!     });
+//!     let stopped = run.stop(StopReason::Completed);
+//!     assert_eq!(stopped.usage.tool_calls, 1);
+//! });
+//! ```
+
+mod error_class;
+pub mod hash;
+mod layer;
+mod llm;
+mod run;
+mod schema;
+mod sink;
+mod tool;
+
+pub use error_class::ErrorClass;
+pub use layer::AgentLayer;
+pub use llm::{record_llm, LlmUsage};
+pub use run::{Run, RunMeta, RunUsage, StopReason, Stopped};
+pub use schema::{EventKind, Status, SCHEMA_VERSION};
+pub use sink::SinkStats;
+pub use tracing_agent_macros::{agent_tool, ErrorClass};
+
+/// Used by the code `#[agent_tool]` generates; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error_class::{ClassFromTrait, ClassFromTypeName, Classify};
+    pub use crate::hash::ArgsHasher;
+    pub use crate::tool::{ToolCall, ToolInfo};
+    pub use tracing;
+
+    /// A parameter `#[agent_tool]` hashes into `args_sha`.
+    #[diagnostic::on_unimplemented(
+        message = "`#[agent_tool]` cannot hash parameter `{Name}`: its type `{Self}` does not implement `serde::Serialize`",
+        label = "`{Name}` is hashed into args_sha, so its type must implement `serde::Serialize`",
+        note = "leave it out of the hash with `#[agent_tool(skip({Name}))]`, or derive `serde::Serialize` for it"
+    )]
+    pub trait ToolArg<Name>: serde::Serialize {}
+    impl<T: serde::Serialize + ?Sized, Name> ToolArg<Name> for T {}
+
+    /// A tool's return value, hashed into `result_sha`.
+    #[diagnostic::on_unimplemented(
+        message = "`#[agent_tool]` cannot hash the result: `{Self}` does not implement `serde::Serialize`",
+        label = "hashed into result_sha, so it must implement `serde::Serialize`",
+        note = "leave it out with `#[agent_tool(skip_result)]`, or derive `serde::Serialize` for it"
+    )]
+    pub trait ToolResult: serde::Serialize {}
+    impl<T: serde::Serialize + ?Sized> ToolResult for T {}
+
+    /// Type-checks a parameter against [`ToolArg`], naming it in the error.
+    #[inline(always)]
+    pub fn arg<Name, T: ToolArg<Name> + ?Sized>(
+        hasher: &mut ArgsHasher,
+        name: &'static str,
+        value: &T,
+    ) {
+        hasher.arg(name, value);
+    }
+
+    /// Type-checks a result against [`ToolResult`].
+    #[inline(always)]
+    pub fn result<T: ToolResult + ?Sized>(call: ToolCall, value: &T) {
+        call.ok(value);
+    }
+}

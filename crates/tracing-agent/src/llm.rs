@@ -1,0 +1,92 @@
+//! LLM calls: `record_llm` counts tokens and spend toward the current run.
+
+use std::time::Duration;
+
+use crate::layer::Hooks;
+use crate::schema::{millis, Event, EventKind, LlmTokens, Usage};
+
+/// Usage of one LLM call.
+///
+/// ```
+/// use tracing_agent::LlmUsage;
+/// let usage = LlmUsage::new("gpt-4o-2024-08-06", 1200, 350)
+///     .spend_usd(0.0042)
+///     .duration(std::time::Duration::from_millis(900));
+/// tracing_agent::record_llm(usage);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LlmUsage {
+    model: String,
+    input_tokens: u64,
+    output_tokens: u64,
+    spend_usd: Option<f64>,
+    duration: Option<Duration>,
+}
+
+impl LlmUsage {
+    /// A call to `model` that read `input_tokens` and wrote `output_tokens`.
+    pub fn new(model: impl Into<String>, input_tokens: u64, output_tokens: u64) -> Self {
+        LlmUsage {
+            model: model.into(),
+            input_tokens,
+            output_tokens,
+            spend_usd: None,
+            duration: None,
+        }
+    }
+
+    /// What the call cost, in USD.
+    pub fn spend_usd(mut self, usd: f64) -> Self {
+        self.spend_usd = Some(usd);
+        self
+    }
+
+    /// How long the call took.
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.duration = Some(duration);
+        self
+    }
+}
+
+/// Records one LLM call in the current run: an `llm_result` event with its own step id,
+/// counted in the run's usage, and a `tracing` event with the OpenTelemetry GenAI
+/// usage fields for the other layers. Outside a run, the event has `run_id: null`.
+pub fn record_llm(usage: LlmUsage) {
+    let step = tracing::dispatcher::get_default(|dispatch| {
+        let hooks = dispatch.downcast_ref::<Hooks>()?;
+        let current = dispatch.current_span();
+        let found = current
+            .id()
+            .map(|id| hooks.find(dispatch, id))
+            .unwrap_or_default();
+        let step_id = found.run.as_ref().map(|run| run.next_step());
+        if let Some(run) = &found.run {
+            run.count_llm(usage.input_tokens, usage.output_tokens, usage.spend_usd);
+        }
+        let mut event = Event::new(
+            EventKind::LlmResult,
+            found.run.as_ref().map(|run| run.run_id.as_str()),
+        );
+        event.step_id = step_id;
+        event.model = Some(&usage.model);
+        event.usage = Some(Usage::Llm(LlmTokens {
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            spend_usd: usage.spend_usd,
+        }));
+        event.duration_ms = usage.duration.map(millis);
+        event.parent_step_id = found.parent_step;
+        hooks.emitter.emit(&event);
+        step_id
+    });
+    tracing::event!(
+        target: "tracing_agent::llm",
+        tracing::Level::INFO,
+        gen_ai.operation.name = "chat",
+        gen_ai.request.model = %usage.model,
+        gen_ai.usage.input_tokens = usage.input_tokens,
+        gen_ai.usage.output_tokens = usage.output_tokens,
+        step_id = step,
+        "llm call"
+    );
+}

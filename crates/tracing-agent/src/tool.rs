@@ -1,0 +1,180 @@
+//! The runtime half of `#[agent_tool]`: one [`ToolCall`] per call, from the moment the
+//! call starts (step id, args hash) to the one `tool_result` event it writes.
+//!
+//! The macro keeps its expansion to three calls into this module (`begin`, then `ok`
+//! or `err`), so that later features (replaying recorded results, guards) have one
+//! place to live.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use tracing::Span;
+
+use crate::hash::{self, ArgsHasher, HashError, Sha24};
+use crate::layer::{Hooks, SpanExt};
+use crate::run::RunState;
+use crate::schema::{millis, Event, EventKind, Status};
+use crate::sink::Emitter;
+
+/// What the macro knows about a tool at compile time.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolInfo {
+    /// The tool's name (`name = ".."`, or the fn's name).
+    pub name: &'static str,
+    /// `version = ".."`, if given.
+    pub version: Option<&'static str>,
+}
+
+/// One tool call in progress. Dropped without an outcome, it reports `panic` (when its
+/// thread is unwinding) or `cancelled` (an async call whose future was dropped).
+pub struct ToolCall {
+    span: Span,
+    live: Option<Box<Live>>,
+}
+
+/// Present only when an `AgentLayer` will write the call: the disabled path carries
+/// nothing but an empty span.
+struct Live {
+    info: ToolInfo,
+    emitter: Arc<Emitter>,
+    run: Option<Arc<RunState>>,
+    step_id: Option<u64>,
+    parent_step_id: Option<u64>,
+    args: Result<Sha24, HashError>,
+    started: Instant,
+}
+
+enum Outcome<'a> {
+    Ok(Option<Result<Sha24, HashError>>),
+    Err(&'a str),
+}
+
+impl ToolCall {
+    /// Starts a call in `span` (an `execute_tool` span made by the generated code):
+    /// finds its run, assigns its step id, hashes its arguments with `hash_args`.
+    /// Nothing is looked up or hashed unless an `AgentLayer` is installed and the span
+    /// is enabled.
+    pub fn begin(span: Span, info: ToolInfo, hash_args: impl FnOnce(&mut ArgsHasher)) -> Self {
+        if span.is_disabled() {
+            return ToolCall { span, live: None };
+        }
+        let found = span
+            .with_subscriber(|(id, dispatch)| {
+                let hooks = dispatch.downcast_ref::<Hooks>()?;
+                let found = hooks.find(dispatch, id);
+                let step_id = found.run.as_ref().map(|run| run.next_step());
+                if let Some(step_id) = step_id {
+                    hooks.attach(dispatch, id, SpanExt::Step(step_id));
+                }
+                Some((Arc::clone(&hooks.emitter), found, step_id))
+            })
+            .flatten();
+        let Some((emitter, found, step_id)) = found else {
+            return ToolCall { span, live: None };
+        };
+        if let Some(step_id) = step_id {
+            span.record("step_id", step_id);
+        }
+        let mut hasher = ArgsHasher::new();
+        hash_args(&mut hasher);
+        let live = Live {
+            info,
+            emitter,
+            run: found.run,
+            step_id,
+            parent_step_id: found.parent_step,
+            args: hasher.finish(),
+            started: Instant::now(),
+        };
+        ToolCall {
+            span,
+            live: Some(Box::new(live)),
+        }
+    }
+
+    /// The call's `execute_tool` span; the generated code runs the body inside it.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// The call returned `value` (an `Ok` value, or a non-`Result` return).
+    pub fn ok<T: Serialize + ?Sized>(mut self, value: &T) {
+        if let Some(live) = self.live.take() {
+            live.finish(Outcome::Ok(Some(hash::sha24(value))));
+        }
+    }
+
+    /// The call returned, and its value is not hashed (`skip_result`).
+    pub fn ok_unhashed(mut self) {
+        if let Some(live) = self.live.take() {
+            live.finish(Outcome::Ok(None));
+        }
+    }
+
+    /// The call returned an error of class `class`.
+    pub fn err(mut self, class: Cow<'static, str>) {
+        if let Some(live) = self.live.take() {
+            live.finish(Outcome::Err(&class));
+        }
+    }
+}
+
+impl Drop for ToolCall {
+    fn drop(&mut self) {
+        if let Some(live) = self.live.take() {
+            let class = if std::thread::panicking() {
+                "panic"
+            } else {
+                "cancelled"
+            };
+            live.finish(Outcome::Err(class));
+        }
+    }
+}
+
+impl Live {
+    fn finish(self, outcome: Outcome<'_>) {
+        let duration_ms = millis(self.started.elapsed());
+        let (status, error, result) = match outcome {
+            Outcome::Ok(result) => (Status::Ok, None, result),
+            Outcome::Err(class) => (Status::Error, Some(class), None),
+        };
+        if let Some(run) = &self.run {
+            run.count_tool(status == Status::Error);
+        }
+        let hash_error = describe_hash_errors(self.args.as_ref().err(), result.as_ref());
+        let mut event = Event::new(
+            EventKind::ToolResult,
+            self.run.as_ref().map(|run| run.run_id.as_str()),
+        );
+        event.step_id = self.step_id;
+        event.tool = Some(self.info.name);
+        event.args_sha = self.args.as_ref().ok().map(Sha24::as_str);
+        event.duration_ms = Some(duration_ms);
+        event.status = Some(status);
+        event.error = error;
+        event.parent_step_id = self.parent_step_id;
+        event.result_sha = match &result {
+            Some(Ok(sha)) => Some(sha.as_str()),
+            _ => None,
+        };
+        event.tool_version = self.info.version;
+        event.hash_error = hash_error.as_deref();
+        self.emitter.emit(&event);
+    }
+}
+
+fn describe_hash_errors(
+    args: Option<&HashError>,
+    result: Option<&Result<Sha24, HashError>>,
+) -> Option<String> {
+    let result = result.and_then(|r| r.as_ref().err());
+    match (args, result) {
+        (None, None) => None,
+        (Some(a), None) => Some(format!("args: {a}")),
+        (None, Some(r)) => Some(format!("result: {r}")),
+        (Some(a), Some(r)) => Some(format!("args: {a}; result: {r}")),
+    }
+}
