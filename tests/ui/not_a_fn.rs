@@ -1,0 +1,6 @@
+use tracing_agent::agent_tool;
+
+#[agent_tool]
+struct Tools;
+
+fn main() {}

@@ -1,0 +1,84 @@
+// Every supported shape of tool compiles: sync, async, methods, generics, impl Trait,
+// `?` with error conversion, early return, mut and raw-identifier parameters.
+use tracing_agent::{agent_tool, ErrorClass};
+
+#[derive(Debug, ErrorClass)]
+enum ToolError {
+    Parse,
+}
+
+impl From<std::num::ParseIntError> for ToolError {
+    fn from(_: std::num::ParseIntError) -> Self {
+        ToolError::Parse
+    }
+}
+
+#[agent_tool]
+fn parse_sum(a: &str, b: &str) -> Result<u64, ToolError> {
+    let a: u64 = a.parse()?;
+    if a == 0 {
+        return Ok(0);
+    }
+    Ok(a + b.parse::<u64>()?)
+}
+
+#[agent_tool(name = "async.parse")]
+async fn async_parse(text: String) -> Result<u64, ToolError> {
+    Ok(text.parse::<u64>()?)
+}
+
+#[agent_tool]
+fn with_mut(mut count: u32, r#type: &str) -> u32 {
+    count += r#type.len() as u32;
+    count
+}
+
+#[agent_tool]
+fn generic<T: serde::Serialize + Default>(_seed: T) -> T {
+    T::default()
+}
+
+#[agent_tool(skip_result)]
+fn opaque(n: u8) -> impl Iterator<Item = u8> {
+    0..n
+}
+
+#[agent_tool]
+fn ignored(_: u8, kept: u8) -> u8 {
+    kept
+}
+
+struct Service {
+    name: String,
+}
+
+impl Service {
+    #[agent_tool(skip(self))]
+    fn name_len(&self) -> usize {
+        self.name.len()
+    }
+
+    #[agent_tool]
+    async fn rename(&mut self, name: String) -> String {
+        std::mem::replace(&mut self.name, name)
+    }
+
+    #[agent_tool]
+    fn consume(self, suffix: &str) -> String {
+        self.name + suffix
+    }
+}
+
+fn main() {
+    assert_eq!(parse_sum("2", "3").unwrap(), 5);
+    assert!(matches!(parse_sum("x", "3"), Err(ToolError::Parse)));
+    assert_eq!(with_mut(1, "ab"), 3);
+    assert_eq!(generic(5u8), 0);
+    assert_eq!(opaque(3).count(), 3);
+    assert_eq!(ignored(1, 2), 2);
+    let mut service = Service { name: "a".into() };
+    assert_eq!(service.name_len(), 1);
+    let _ = async_parse("1".into());
+    let _ = service.rename("bc".into());
+    assert_eq!(service.consume("!"), "a!");
+}
