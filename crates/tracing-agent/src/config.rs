@@ -1,0 +1,514 @@
+//! The configuration file: the seed's safe-default YAML, plus what a deployment needs
+//! (output, queue, privacy, model prices).
+//!
+//! Every key is checked: an unknown key, a wrong type, or an unknown field or metric name
+//! is an error naming the key and its line, never a silent default. A key left out takes
+//! its default, and an absent file means all defaults.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration. `Config::default()` is the documented safe default.
+///
+/// ```
+/// use tracing_agent::config::Config;
+/// let config = Config::from_yaml_str("logging:\n  events:\n    store_args: true\n").unwrap();
+/// assert!(config.logging.events.store_args);
+/// assert!(config.logging.events.store_args_hash); // left out: the default
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// What events are written, where, and how private they are.
+    pub logging: Logging,
+    /// Which metrics are recorded.
+    pub metrics: Metrics,
+    /// How long what is written is kept.
+    pub retention: Retention,
+    /// USD per million tokens, by model: fills in `spend_usd` when a caller gives tokens
+    /// but no cost.
+    pub pricing: BTreeMap<String, Price>,
+}
+
+/// `logging:`
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Logging {
+    /// `logging.events`: which events and fields.
+    pub events: Events,
+    /// `logging.output`: where events go.
+    pub output: Output,
+    /// `logging.queue`: the queue between the agent and the writer thread.
+    pub queue: Queue,
+    /// `logging.privacy`: redaction and keyed hashing.
+    pub privacy: Privacy,
+}
+
+/// `logging.events:`
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Events {
+    /// Write events at all.
+    pub enabled: bool,
+    /// The event schema; `unified` is the only one.
+    pub schema: Schema,
+    /// Write the tool arguments, redacted, as an `args` key.
+    pub store_args: bool,
+    /// Write `args_sha`.
+    pub store_args_hash: bool,
+    /// The optional fields to write; `run_id`, `kind` and `ts_ms` are always written.
+    pub include: Vec<Field>,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events {
+            enabled: true,
+            schema: Schema::Unified,
+            store_args: false,
+            store_args_hash: true,
+            include: vec![
+                Field::RunId,
+                Field::StepId,
+                Field::Tool,
+                Field::DurationMs,
+                Field::Status,
+                Field::Error,
+                Field::StopReason,
+            ],
+        }
+    }
+}
+
+/// The event schema.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schema {
+    /// One schema for tool results, LLM calls, run starts and stops.
+    #[default]
+    Unified,
+}
+
+/// A field `include` can select. Excluded fields are written as `null`, so every event
+/// keeps the same eleven keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// Always written; accepted for the seed's sake.
+    RunId,
+    /// Always written.
+    Kind,
+    /// Always written.
+    TsMs,
+    /// `step_id`.
+    StepId,
+    /// `tool`.
+    Tool,
+    /// `duration_ms`.
+    DurationMs,
+    /// `status`.
+    Status,
+    /// `error`.
+    Error,
+    /// `stop_reason`.
+    StopReason,
+    /// `usage` of `llm_result` events (a `stop` event always carries its usage).
+    Usage,
+}
+
+/// `metrics:`
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// The metrics to record.
+    pub track: Vec<Metric>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            track: vec![
+                Metric::TokensPerRequest,
+                Metric::ToolCallsPerRun,
+                Metric::LatencyP95,
+                Metric::SpendPerRun,
+                Metric::StopReason,
+            ],
+        }
+    }
+}
+
+/// A metric `metrics.track` can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Input plus output tokens per LLM call.
+    TokensPerRequest,
+    /// Tool calls per run.
+    ToolCallsPerRun,
+    /// Run wall time (its p95 is the query).
+    LatencyP95,
+    /// Spend per run.
+    SpendPerRun,
+    /// Runs by stop reason.
+    StopReason,
+}
+
+/// `retention:`
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Retention {
+    /// Days to keep recorded tool results (for replay, which reads them; not yet used).
+    pub tool_snapshot_days: u32,
+    /// Days of rolled event files to keep (`output.to: rolling`).
+    pub logs_days: NonZeroU32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            tool_snapshot_days: 14,
+            logs_days: NonZeroU32::new(30).expect("not zero"),
+        }
+    }
+}
+
+/// `logging.output:` where events go.
+///
+/// ```yaml
+/// output: { to: stdout }
+/// output: { to: file, path: /var/log/agent/events.jsonl }
+/// output: { to: rolling, directory: /var/log/agent, file_prefix: events }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "OutputDoc")]
+pub enum Output {
+    /// Standard output.
+    #[default]
+    Stdout,
+    /// Standard error.
+    Stderr,
+    /// One file, appended to.
+    File {
+        /// The file; created if missing.
+        path: PathBuf,
+    },
+    /// A new file every day (`PREFIX.YYYY-MM-DD.jsonl`), keeping `retention.logs_days`.
+    Rolling {
+        /// The directory; created if missing.
+        directory: PathBuf,
+        /// The files' name prefix.
+        file_prefix: String,
+    },
+}
+
+/// `logging.output` as written; checked into an [`Output`] so that a missing or misplaced
+/// key is reported with what `to` needs.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputDoc {
+    to: OutputKind,
+    path: Option<PathBuf>,
+    directory: Option<PathBuf>,
+    file_prefix: Option<String>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OutputKind {
+    Stdout,
+    Stderr,
+    File,
+    Rolling,
+}
+
+impl TryFrom<OutputDoc> for Output {
+    type Error = String;
+
+    fn try_from(doc: OutputDoc) -> Result<Self, String> {
+        let unexpected =
+            |key: &str, to: &str| Err(format!("`output`: `{key}` does not apply to `to: {to}`"));
+        match doc {
+            OutputDoc {
+                to: OutputKind::Stdout | OutputKind::Stderr,
+                path: Some(_),
+                ..
+            } => unexpected("path", "stdout/stderr"),
+            OutputDoc {
+                to: OutputKind::Stdout | OutputKind::Stderr | OutputKind::File,
+                directory: Some(_),
+                ..
+            } => unexpected("directory", "stdout/stderr/file"),
+            OutputDoc {
+                to: OutputKind::Stdout | OutputKind::Stderr | OutputKind::File,
+                file_prefix: Some(_),
+                ..
+            } => unexpected("file_prefix", "stdout/stderr/file"),
+            OutputDoc {
+                to: OutputKind::Rolling,
+                path: Some(_),
+                ..
+            } => unexpected("path", "rolling"),
+            OutputDoc {
+                to: OutputKind::Stdout,
+                ..
+            } => Ok(Output::Stdout),
+            OutputDoc {
+                to: OutputKind::Stderr,
+                ..
+            } => Ok(Output::Stderr),
+            OutputDoc {
+                to: OutputKind::File,
+                path,
+                ..
+            } => path
+                .map(|path| Output::File { path })
+                .ok_or_else(|| "`output` with `to: file` needs `path: FILE`".to_owned()),
+            OutputDoc {
+                to: OutputKind::Rolling,
+                directory,
+                file_prefix,
+                ..
+            } => directory
+                .map(|directory| Output::Rolling {
+                    directory,
+                    file_prefix: file_prefix.unwrap_or_else(default_prefix),
+                })
+                .ok_or_else(|| "`output` with `to: rolling` needs `directory: DIR`".to_owned()),
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    "events".to_owned()
+}
+
+/// `logging.queue:` the bounded queue between the agent's threads and the writer thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Queue {
+    /// Events the queue holds before `when_full` applies.
+    pub capacity: NonZeroUsize,
+    /// What a full queue does.
+    pub when_full: WhenFull,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            capacity: NonZeroUsize::new(8192).expect("not zero"),
+            when_full: WhenFull::Block,
+        }
+    }
+}
+
+/// What a full queue does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    /// The producer waits: nothing is lost (the default).
+    #[default]
+    Block,
+    /// The event is dropped and counted: the agent never waits.
+    Drop,
+}
+
+/// `logging.privacy:`
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Privacy {
+    /// Keys whose values are redacted in stored args, matched case-insensitively on the
+    /// key with `_`, `-`, `.` and spaces removed, anywhere in the key (`X-Api-Key` matches
+    /// `api_key`). Setting it replaces the default list.
+    pub redact_keys: Vec<String>,
+    /// Also redact string values that look like emails, bearer tokens or card numbers.
+    pub redact_values: bool,
+    /// The environment variable holding the key for keyed hashes (HMAC-SHA256). Unset:
+    /// plain SHA-256, comparable with the reference in any language.
+    #[serde(deserialize_with = "env_var_name")]
+    pub hash_key_env: Option<String>,
+}
+
+fn env_var_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = Option::<String>::deserialize(d)?;
+    match &name {
+        Some(n) if n.is_empty() || n.contains(['=', '\0']) => Err(serde::de::Error::custom(
+            format!("`{n}` is not an environment variable name"),
+        )),
+        _ => Ok(name),
+    }
+}
+
+/// The keys redacted by default.
+pub const DEFAULT_REDACT_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "access_key",
+    "private_key",
+    "authorization",
+    "cookie",
+    "session",
+    "credential",
+    "email",
+    "phone",
+    "ssn",
+    "card_number",
+    "credit_card",
+    "cvv",
+    "iban",
+];
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy {
+            redact_keys: DEFAULT_REDACT_KEYS
+                .iter()
+                .map(|k| (*k).to_owned())
+                .collect(),
+            redact_values: true,
+            hash_key_env: None,
+        }
+    }
+}
+
+/// A model's price in USD per million tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// USD per million input tokens.
+    #[serde(deserialize_with = "price")]
+    pub input_usd_per_million: f64,
+    /// USD per million output tokens.
+    #[serde(deserialize_with = "price")]
+    pub output_usd_per_million: f64,
+}
+
+fn price<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let usd = f64::deserialize(d)?;
+    if usd.is_finite() && usd >= 0.0 {
+        Ok(usd)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "a price must be a finite number >= 0, not {usd}"
+        )))
+    }
+}
+
+impl Price {
+    /// The cost of one call.
+    pub fn spend_usd(&self, input_tokens: u64, output_tokens: u64) -> f64 {
+        (input_tokens as f64 * self.input_usd_per_million
+            + output_tokens as f64 * self.output_usd_per_million)
+            / 1_000_000.0
+    }
+}
+
+impl Config {
+    /// Parses a YAML document; an empty one means all defaults.
+    pub fn from_yaml_str(yaml: &str) -> Result<Config, ConfigError> {
+        Config::parse(yaml, None)
+    }
+
+    /// Reads a YAML file; a file that does not exist means all defaults.
+    pub fn from_yaml_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        match std::fs::read_to_string(path) {
+            Ok(yaml) => Config::parse(&yaml, Some(path)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(error) => Err(ConfigError {
+                file: Some(path.to_owned()),
+                line: None,
+                column: None,
+                message: format!("cannot read the file: {error}"),
+            }),
+        }
+    }
+
+    fn parse(yaml: &str, file: Option<&Path>) -> Result<Config, ConfigError> {
+        // An empty document (or one holding only comments) is YAML's null: all defaults.
+        if yaml.lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#') || l == "---"
+        }) {
+            return Ok(Config::default());
+        }
+        serde_yaml_ng::from_str(yaml).map_err(|error| {
+            let location = error.location();
+            ConfigError {
+                file: file.map(Path::to_owned),
+                line: location.as_ref().map(|l| l.line()),
+                column: location.as_ref().map(|l| l.column()),
+                message: strip_location(&error.to_string()),
+            }
+        })
+    }
+}
+
+/// serde_yaml_ng appends " at line L column C"; the location is kept apart instead.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A configuration that could not be used: what was wrong, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    file: Option<PathBuf>,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(message: String) -> Self {
+        ConfigError {
+            file: None,
+            line: None,
+            column: None,
+            message,
+        }
+    }
+
+    /// The 1-based line of the offending key, when known.
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+
+    /// What was wrong, starting with the key's path (`logging.events: unknown field ...`).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tracing-agent config")?;
+        if let Some(file) = &self.file {
+            write!(f, " {}", file.display())?;
+        }
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, ", line {line} column {column}")?,
+            (Some(line), None) => write!(f, ", line {line}")?,
+            _ => {}
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}

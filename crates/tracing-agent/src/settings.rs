@@ -1,0 +1,150 @@
+//! What the layer does with each event, compiled once from [`Config`] (or the
+//! everything-on defaults of `AgentLayer::new()`), so the hot path only reads flags.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::config::{Config, ConfigError, Field, Price};
+use crate::redact::Redactor;
+use crate::schema::{Event, EventKind};
+
+pub(crate) struct Settings {
+    include: Include,
+    pub(crate) store_args: bool,
+    pub(crate) store_args_hash: bool,
+    pub(crate) hash_key: Option<HashKey>,
+    pub(crate) redactor: Redactor,
+    pricing: BTreeMap<String, Price>,
+}
+
+/// Which optional core fields are written.
+#[derive(Clone, Copy)]
+struct Include {
+    step_id: bool,
+    tool: bool,
+    duration_ms: bool,
+    status: bool,
+    error: bool,
+    stop_reason: bool,
+    usage: bool,
+}
+
+impl Include {
+    const ALL: Include = Include {
+        step_id: true,
+        tool: true,
+        duration_ms: true,
+        status: true,
+        error: true,
+        stop_reason: true,
+        usage: true,
+    };
+}
+
+impl Settings {
+    /// `AgentLayer::new()`: every field, args hashed, never stored.
+    pub(crate) fn everything() -> Self {
+        let privacy = crate::config::Privacy::default();
+        Settings {
+            include: Include::ALL,
+            store_args: false,
+            store_args_hash: true,
+            hash_key: None,
+            redactor: Redactor::new(&privacy.redact_keys, privacy.redact_values),
+            pricing: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let events = &config.logging.events;
+        let has = |field| events.include.contains(&field);
+        let privacy = &config.logging.privacy;
+        let hash_key = match &privacy.hash_key_env {
+            None => None,
+            // Fail closed: the operator asked for keyed hashes, and plain ones would let
+            // low-entropy values be recovered by hashing guesses.
+            Some(name) => match std::env::var_os(name) {
+                Some(key) if !key.is_empty() => Some(HashKey(key.into_encoded_bytes())),
+                _ => {
+                    return Err(ConfigError::new(format!(
+                        "logging.privacy.hash_key_env: the environment variable `{name}` is not set (or empty); \
+                         set it, or remove hash_key_env to use unkeyed hashes"
+                    )))
+                }
+            },
+        };
+        Ok(Settings {
+            include: Include {
+                step_id: has(Field::StepId),
+                tool: has(Field::Tool),
+                duration_ms: has(Field::DurationMs),
+                status: has(Field::Status),
+                error: has(Field::Error),
+                stop_reason: has(Field::StopReason),
+                usage: has(Field::Usage),
+            },
+            store_args: events.store_args,
+            store_args_hash: events.store_args_hash,
+            hash_key,
+            redactor: Redactor::new(&privacy.redact_keys, privacy.redact_values),
+            pricing: config.pricing.clone(),
+        })
+    }
+
+    /// Clears what `include` leaves out. The keys stay (as `null`): one schema.
+    pub(crate) fn mask(&self, event: &mut Event<'_>) {
+        let include = self.include;
+        if !include.step_id {
+            event.step_id = None;
+        }
+        if !include.tool {
+            event.tool = None;
+        }
+        if !include.duration_ms {
+            event.duration_ms = None;
+        }
+        if !include.status {
+            event.status = None;
+        }
+        if !include.error {
+            event.error = None;
+        }
+        if !include.stop_reason {
+            event.stop_reason = None;
+        }
+        // A stop event always carries its usage: it is the run's bill.
+        if !include.usage && event.kind != EventKind::Stop {
+            event.usage = None;
+        }
+    }
+
+    /// The configured price of `model`'s tokens, if any.
+    pub(crate) fn price(&self, model: &str) -> Option<&Price> {
+        self.pricing.get(model)
+    }
+}
+
+/// A key for HMAC-SHA256 hashes.
+pub(crate) struct HashKey(Vec<u8>);
+
+impl HashKey {
+    /// HMAC-SHA256 of `canonical`, truncated to 24 hex digits like the plain hash.
+    pub(crate) fn sha24(&self, canonical: &[u8]) -> String {
+        // `new_from_slice` accepts keys of any length for HMAC, so this never fails.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => return String::new(),
+        };
+        mac.update(canonical);
+        let digest = mac.finalize().into_bytes();
+        digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashKey(..)") // never the key itself
+    }
+}

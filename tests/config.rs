@@ -1,0 +1,356 @@
+//! The configuration file: the seed's safe default, each error with its key and line,
+//! the `include` rule, privacy (redaction, keyed hashes) and prices.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::Capture;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tracing_agent::config::{Config, Field, Metric, Output, WhenFull};
+use tracing_agent::{
+    agent_tool, record_llm, AgentLayer, LlmUsage, Run, RunMeta, StopReason, REDACTED,
+};
+use tracing_subscriber::prelude::*;
+
+/// The seed's safe-default document, verbatim.
+const SEED: &str = r#"logging:
+  events:
+    enabled: true
+    schema: "unified"
+    store_args: false
+    store_args_hash: true
+    include: ["run_id", "step_id", "tool", "duration_ms", "status", "error", "stop_reason"]
+metrics:
+  track: ["tokens_per_request", "tool_calls_per_run", "latency_p95", "spend_per_run", "stop_reason"]
+retention:
+  tool_snapshot_days: 14
+  logs_days: 30
+"#;
+
+#[test]
+fn the_seed_document_is_the_default_and_so_is_nothing() {
+    let seed = Config::from_yaml_str(SEED).unwrap();
+    assert_eq!(seed, Config::default());
+    assert_eq!(Config::from_yaml_str("").unwrap(), Config::default());
+    assert_eq!(
+        Config::from_yaml_str("# only a comment\n").unwrap(),
+        Config::default()
+    );
+    let missing = std::env::temp_dir().join("tracing-agent-no-such-config.yaml");
+    assert_eq!(Config::from_yaml_file(&missing).unwrap(), Config::default());
+
+    let events = &seed.logging.events;
+    assert!(events.enabled && events.store_args_hash && !events.store_args);
+    assert_eq!(events.include.len(), 7);
+    assert!(!events.include.contains(&Field::Usage));
+    assert_eq!(seed.metrics.track.len(), 5);
+    assert!(seed.metrics.track.contains(&Metric::LatencyP95));
+    assert_eq!(seed.retention.logs_days.get(), 30);
+    assert_eq!(seed.retention.tool_snapshot_days, 14);
+    assert_eq!(seed.logging.output, Output::Stdout);
+    assert_eq!(seed.logging.queue.when_full, WhenFull::Block);
+}
+
+/// Asserts that `yaml` is refused with an error on `line` whose message contains each
+/// of `words`.
+fn refused(yaml: &str, line: usize, words: &[&str]) {
+    let error = Config::from_yaml_str(yaml).expect_err(yaml);
+    assert_eq!(error.line(), Some(line), "{error}");
+    let text = error.to_string();
+    for word in words {
+        assert!(text.contains(word), "{text:?} should mention {word:?}");
+    }
+}
+
+#[test]
+fn every_mistake_names_its_key_and_line() {
+    // An unknown key (a typo of store_args).
+    refused(
+        "logging:\n  events:\n    enabled: true\n    stor_args: false\n",
+        4,
+        &["logging.events", "unknown field `stor_args`", "store_args"],
+    );
+    // A wrong type.
+    refused(
+        "logging:\n  events:\n    enabled: yes please\n",
+        3,
+        &["logging.events.enabled", "expected a boolean"],
+    );
+    // An unknown field name in include.
+    refused(
+        "logging:\n  events:\n    include:\n      - run_id\n      - args\n",
+        5,
+        &["logging.events.include", "`args`", "step_id"],
+    );
+    // An unknown metric name.
+    refused(
+        "metrics:\n  track:\n    - latency_p95\n    - latency_p99\n",
+        4,
+        &["metrics.track", "`latency_p99`", "latency_p95"],
+    );
+    // An unknown top-level section.
+    refused(
+        "logging: {}\nmetric:\n  track: []\n",
+        2,
+        &["unknown field `metric`"],
+    );
+    // The schema has one value.
+    refused(
+        "logging:\n  events:\n    schema: \"split\"\n",
+        3,
+        &["logging.events.schema", "`split`", "unified"],
+    );
+    // An unknown output, and an output without what it needs.
+    refused(
+        "logging:\n  output:\n    to: kafka\n",
+        3,
+        &["logging.output", "`kafka`", "rolling"],
+    );
+    refused(
+        "logging:\n  output:\n    to: file\n",
+        2,
+        &["`output`", "to: file", "`path"],
+    );
+    refused(
+        "logging:\n  output:\n    to: file\n    path: /tmp/x\n    directory: /tmp\n",
+        2,
+        &["`output`", "`directory`", "does not apply"],
+    );
+    refused(
+        "logging:\n  output:\n    to: rolling\n",
+        2,
+        &["`output`", "`directory"],
+    );
+    // Queue and retention bounds.
+    refused(
+        "logging:\n  queue:\n    capacity: 0\n",
+        3,
+        &["logging.queue.capacity"],
+    );
+    refused(
+        "logging:\n  queue:\n    when_full: wait\n",
+        3,
+        &["when_full", "`wait`", "block", "drop"],
+    );
+    refused("retention:\n  logs_days: 0\n", 2, &["retention.logs_days"]);
+    refused("retention:\n  logs_days: -3\n", 2, &["retention.logs_days"]);
+    // Prices.
+    refused(
+        "pricing:\n  gpt-4o:\n    input_usd_per_million: -2.5\n    output_usd_per_million: 10\n",
+        3,
+        &["pricing.gpt-4o", ">= 0", "-2.5"],
+    );
+    refused(
+        "pricing:\n  gpt-4o:\n    input_usd_per_million: 2.5\n",
+        3,
+        &["pricing", "output_usd_per_million"],
+    );
+    // A section of the wrong shape, and a document that is not YAML.
+    refused("logging: [1,\n", 1, &["logging", "expected struct Logging"]);
+    refused("logging:\n\tevents: {}\n", 2, &[]);
+}
+
+#[test]
+fn a_config_error_names_the_file() {
+    let path = std::env::temp_dir().join(format!("ta-config-{}.yaml", std::process::id()));
+    std::fs::write(&path, "retention:\n  logs_days: zero\n").unwrap();
+    let error = AgentLayer::from_config_file(&path).map(|_| ()).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("line 2"), "{text}");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[derive(Serialize)]
+struct Hit {
+    title: &'static str,
+    score: f64,
+}
+
+#[agent_tool]
+fn search(query: &str, limit: u32) -> Vec<Hit> {
+    let _ = (query, limit);
+    vec![Hit {
+        title: "Refunds",
+        score: 0.5,
+    }]
+}
+
+#[derive(Serialize)]
+struct Meta {
+    api_key: &'static str,
+    tags: Vec<&'static str>,
+}
+
+#[agent_tool(redact(body))]
+fn send(to: &str, body: &str, meta: Meta) -> bool {
+    let _ = (to, body, meta);
+    true
+}
+
+/// Runs a small agent under a layer built from `yaml`, writing to a capture.
+fn run_with_config(yaml: &str) -> Vec<Value> {
+    let config = Config::from_yaml_str(yaml).unwrap();
+    let (layer, guard) = AgentLayer::from_config(&config).unwrap();
+    drop(guard); // the config's own output (stdout) is replaced below
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(layer.with_writer(capture.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        let run = Run::start(RunMeta::new("support-agent").model("gpt-4o"));
+        run.in_scope(|| {
+            search("refund policy", 5);
+            send(
+                "zoë@exämple.com",
+                "secret text",
+                Meta {
+                    api_key: "abc",
+                    tags: vec!["x"],
+                },
+            );
+            record_llm(LlmUsage::new("gpt-4o", 1000, 500));
+        });
+        run.stop(StopReason::Completed);
+    });
+    capture.events()
+}
+
+#[test]
+fn include_selects_the_optional_fields_and_keeps_every_key() {
+    let events = run_with_config(SEED);
+    let search = &events[1];
+    assert_eq!(search["tool"], "search");
+    assert_eq!(search["args_sha"], "9bc93392dc80d8a6c1954acf"); // Python reference
+    assert!(search["step_id"].is_u64() && search["duration_ms"].is_u64());
+    assert_eq!(search["status"], "ok");
+    let llm = &events[3];
+    assert_eq!(llm["kind"], "llm_result");
+    assert!(
+        llm.as_object().unwrap().contains_key("usage"),
+        "the key stays"
+    );
+    assert_eq!(
+        llm["usage"],
+        Value::Null,
+        "usage is not in the seed's include"
+    );
+    let stop = &events[4];
+    assert_eq!(stop["stop_reason"], "completed");
+    assert_eq!(
+        stop["usage"]["tool_calls"], 2,
+        "a stop event always carries usage"
+    );
+    for event in &events {
+        assert!(event.get("args").is_none(), "store_args is off: {event}");
+    }
+
+    let trimmed = run_with_config(
+        "logging:\n  events:\n    store_args_hash: false\n    include: [\"tool\", \"usage\"]\n",
+    );
+    let search = &trimmed[1];
+    assert_eq!(search["tool"], "search");
+    for key in ["args_sha", "step_id", "duration_ms", "status", "error"] {
+        assert!(search.as_object().unwrap().contains_key(key));
+        assert_eq!(search[key], Value::Null, "{key}");
+    }
+    assert!(trimmed[0]["run_id"].is_string() && trimmed[0]["ts_ms"].is_u64());
+    assert_eq!(trimmed[3]["usage"]["input_tokens"], 1000);
+    assert_eq!(trimmed[4]["stop_reason"], Value::Null);
+}
+
+#[test]
+fn stored_args_are_redacted_but_hashed_whole() {
+    let events = run_with_config("logging:\n  events:\n    store_args: true\n");
+    let send = events.iter().find(|e| e["tool"] == "send").unwrap();
+    assert_eq!(
+        send["args"],
+        json!({"to": REDACTED, "body": REDACTED, "meta": {"api_key": REDACTED, "tags": ["x"]}})
+    );
+    // Python reference over the unredacted arguments:
+    // {"to": "zoë@exämple.com", "body": "secret text", "meta": {"api_key": "abc", "tags": ["x"]}}
+    assert_eq!(send["args_sha"], "b6e428ab0b42abfbffb1a2c4");
+    let search = events.iter().find(|e| e["tool"] == "search").unwrap();
+    assert_eq!(
+        search["args"],
+        json!({"query": "refund policy", "limit": 5})
+    );
+    let text = serde_json::to_string(&events).unwrap();
+    for secret in ["zoë@exämple.com", "secret text", "\"abc\""] {
+        assert!(!text.contains(secret), "{secret} leaked");
+    }
+}
+
+#[test]
+fn configured_redaction_keys_replace_the_default_list() {
+    let events = run_with_config(
+        "logging:\n  events:\n    store_args: true\n  privacy:\n    redact_keys: [\"query\"]\n    redact_values: false\n",
+    );
+    let search = events.iter().find(|e| e["tool"] == "search").unwrap();
+    assert_eq!(search["args"], json!({"query": REDACTED, "limit": 5}));
+    let send = events.iter().find(|e| e["tool"] == "send").unwrap();
+    // Neither the email value nor api_key is redacted now; `redact(body)` still is.
+    assert_eq!(
+        send["args"],
+        json!({"to": "zoë@exämple.com", "body": REDACTED, "meta": {"api_key": "abc", "tags": ["x"]}})
+    );
+}
+
+#[test]
+fn keyed_hashes_are_hmac_sha256_with_the_key_from_the_environment() {
+    // A variable no other test touches, set before any layer reads it.
+    std::env::set_var("TRACING_AGENT_TEST_HASH_KEY", "k3y-for-tests");
+    let events =
+        run_with_config("logging:\n  privacy:\n    hash_key_env: TRACING_AGENT_TEST_HASH_KEY\n");
+    let search = events.iter().find(|e| e["tool"] == "search").unwrap();
+    // Python: hmac.new(b"k3y-for-tests", canonical, sha256).hexdigest()[:24]
+    assert_eq!(search["args_sha"], "19c633bf4869bd24360dc339");
+    assert_eq!(search["result_sha"], "e1fd75ba0726fb0cba4ecedd");
+    assert_ne!(
+        search["args_sha"], "9bc93392dc80d8a6c1954acf",
+        "not the unkeyed hash"
+    );
+
+    let error = AgentLayer::from_config_str(
+        "logging:\n  privacy:\n    hash_key_env: TRACING_AGENT_TEST_UNSET_KEY\n",
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("TRACING_AGENT_TEST_UNSET_KEY"),
+        "{error}"
+    );
+}
+
+#[test]
+fn prices_fill_in_spend_when_the_caller_gives_none() {
+    let events = run_with_config(
+        "logging:\n  events:\n    include: [\"usage\"]\npricing:\n  gpt-4o:\n    input_usd_per_million: 2.5\n    output_usd_per_million: 10\n",
+    );
+    let llm = events.iter().find(|e| e["kind"] == "llm_result").unwrap();
+    // 1000 * 2.5 / 1e6 + 500 * 10 / 1e6
+    assert_eq!(llm["usage"]["spend_usd"], 0.0075);
+    let stop = events.iter().find(|e| e["kind"] == "stop").unwrap();
+    assert_eq!(stop["usage"]["spend_usd"], 0.0075);
+}
+
+#[test]
+fn a_disabled_config_writes_nothing_and_tools_still_run() {
+    let events = run_with_config("logging:\n  events:\n    enabled: false\n");
+    assert!(events.is_empty());
+}
+
+#[test]
+fn pricing_parses_per_model() {
+    let config = Config::from_yaml_str(
+        "pricing:\n  gpt-4o-2024-08-06: {input_usd_per_million: 2.5, output_usd_per_million: 10.0}\n  \"claude-3.5\": {input_usd_per_million: 3, output_usd_per_million: 15}\n",
+    )
+    .unwrap();
+    let models: BTreeMap<_, _> = config
+        .pricing
+        .iter()
+        .map(|(model, price)| (model.as_str(), price.spend_usd(1_000_000, 1_000_000)))
+        .collect();
+    assert_eq!(models["gpt-4o-2024-08-06"], 12.5);
+    assert_eq!(models["claude-3.5"], 18.0);
+}
