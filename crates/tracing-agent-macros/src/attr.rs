@@ -4,7 +4,8 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{Ident, LitStr};
 
-const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `skip_result`";
+const OPTIONS: &str =
+    "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `redact(param, ..)`, `skip_result`";
 
 #[derive(Default)]
 pub(crate) struct ToolAttr {
@@ -14,6 +15,8 @@ pub(crate) struct ToolAttr {
     pub version: Option<LitStr>,
     /// `skip(a, b)`: parameters left out of `args_sha`.
     pub skips: Vec<Ident>,
+    /// `redact(a, b)`: parameters hashed, but stored (with `store_args`) as `[REDACTED]`.
+    pub redacts: Vec<Ident>,
     /// `skip_result`: no `result_sha`, and the return type need not be `Serialize`.
     pub skip_result: bool,
 }
@@ -39,6 +42,14 @@ impl ToolAttr {
                     param.error("`skip(..)` takes parameter names, e.g. `skip(client)`")
                 })?;
                 self.skips.push(ident);
+                Ok(())
+            })
+        } else if meta.path.is_ident("redact") {
+            meta.parse_nested_meta(|param| {
+                let ident = param.path.get_ident().cloned().ok_or_else(|| {
+                    param.error("`redact(..)` takes parameter names, e.g. `redact(body)`")
+                })?;
+                self.redacts.push(ident);
                 Ok(())
             })
         } else if meta.path.is_ident("skip_result") {

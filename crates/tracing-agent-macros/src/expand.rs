@@ -89,7 +89,7 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     }
 }
 
-/// A closure feeding each hashed parameter to the `ArgsHasher`, in name order (the
+/// A closure feeding each hashed parameter to the `ToolArgs`, in name order (the
 /// order Python's `sort_keys` gives), so the runtime never sorts the top level.
 fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     let rt = quote!(::tracing_agent::__private);
@@ -102,6 +102,11 @@ fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     let feeds = hashed.iter().map(|param| {
         let ident = &param.ident;
         let name = &param.name;
+        let feed = if attr.redacts.contains(ident) {
+            quote_spanned!(ident.span()=> redacted_arg)
+        } else {
+            quote_spanned!(ident.span()=> arg)
+        };
         // The marker type named after the parameter puts its name into the
         // "not Serialize" error (see `ToolArg`'s `on_unimplemented`).
         quote_spanned! {ident.span()=>
@@ -112,13 +117,13 @@ fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
                 {
                     #[allow(non_camel_case_types, dead_code)]
                     struct #ident;
-                    ::tracing_agent::__private::arg::<#ident, _>(__agent_args, #name, __agent_value);
+                    ::tracing_agent::__private::#feed::<#ident, _>(__agent_args, #name, __agent_value);
                 }
             }
         }
     });
     quote! {
-        |__agent_args: &mut #rt::ArgsHasher| { #(#feeds)* }
+        |__agent_args: &mut #rt::ToolArgs| { #(#feeds)* }
     }
 }
 

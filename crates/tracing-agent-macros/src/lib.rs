@@ -12,7 +12,7 @@ use proc_macro::TokenStream;
 
 /// Turns a function into an agent tool: every call writes one `tool_result` event.
 ///
-/// See the `tracing-agent` crate for the options (`name`, `version`, `skip(..)`,
+/// See the `tracing-agent` crate for the options (`name`, `version`, `skip(..)`, `redact(..)`,
 /// `skip_result`) and the event schema.
 #[proc_macro_attribute]
 pub fn agent_tool(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -19,38 +19,44 @@ pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
         .iter()
         .any(|input| matches!(input, FnArg::Receiver(_)));
     let mut seen = Vec::new();
-    for skip in &attr.skips {
-        if seen.contains(&skip) {
-            return Err(syn::Error::new_spanned(
-                skip,
-                format!("`{skip}` is skipped twice"),
-            ));
-        }
-        seen.push(skip);
-        let known = if skip == "self" {
-            has_self
-        } else {
-            tool.params.iter().any(|param| param.ident == *skip)
-        };
-        if !known {
-            let names: Vec<String> = tool
-                .params
-                .iter()
-                .map(|p| format!("`{}`", p.name))
-                .collect();
-            let hint = if names.is_empty() {
-                "it has no parameters to skip".to_owned()
+    for (option, names) in [("skip", &attr.skips), ("redact", &attr.redacts)] {
+        for name in names {
+            if seen.contains(&name) {
+                return Err(syn::Error::new_spanned(
+                    name,
+                    format!("`{name}` is named twice in `skip(..)`/`redact(..)`: a parameter is either left out of the hash or hashed and redacted"),
+                ));
+            }
+            seen.push(name);
+            let known = if name == "self" {
+                option == "skip" && has_self
             } else {
-                format!("its parameters are {}", names.join(", "))
+                tool.params.iter().any(|param| param.ident == *name)
             };
-            return Err(syn::Error::new_spanned(
-                skip,
-                format!(
-                    "cannot skip `{skip}`: `{}` has no parameter of that name ({hint})",
-                    tool.item.sig.ident
-                ),
-            ));
+            if !known {
+                return Err(unknown_param(option, name, tool));
+            }
         }
     }
     Ok(())
+}
+
+fn unknown_param(option: &str, name: &syn::Ident, tool: &ToolFn) -> syn::Error {
+    let names: Vec<String> = tool
+        .params
+        .iter()
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    let hint = if names.is_empty() {
+        "it has no parameters".to_owned()
+    } else {
+        format!("its parameters are {}", names.join(", "))
+    };
+    syn::Error::new_spanned(
+        name,
+        format!(
+            "cannot {option} `{name}`: `{}` has no parameter of that name ({hint})",
+            tool.item.sig.ident
+        ),
+    )
 }

@@ -10,6 +10,7 @@
 
 use std::any::TypeId;
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 use tracing::span::Id;
@@ -18,7 +19,10 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::config::{Config, ConfigError, Queue};
+use crate::output::{self, FlushGuard};
 use crate::run::RunState;
+use crate::settings::Settings;
 use crate::sink::{Emitter, SinkStats};
 
 /// The layer that writes one JSON event per tool call, LLM call, run start and stop.
@@ -38,38 +42,103 @@ use crate::sink::{Emitter, SinkStats};
 /// ```
 pub struct AgentLayer {
     hooks: Hooks,
+    /// `logging.events.enabled`: when off, the layer answers no downcast and everything
+    /// the agent does takes the disabled path.
+    enabled: bool,
 }
 
 impl AgentLayer {
-    /// A layer that writes to stdout.
+    /// A layer that writes every field to stdout, on the calling thread. Arguments are
+    /// hashed, never stored.
     pub fn new() -> Self {
-        AgentLayer::with_make_writer(io::stdout)
+        AgentLayer::build(io::stdout, Settings::everything(), Arc::default())
     }
 
     /// The same layer, writing to `make_writer` instead (any
     /// [`MakeWriter`](tracing_subscriber::fmt::MakeWriter): a file, `std::io::sink`,
-    /// a `tracing_appender::non_blocking` writer, a test buffer, ...).
+    /// a `tracing_appender::non_blocking` writer, a test buffer, ...), on the calling
+    /// thread.
     pub fn with_writer<W>(self, make_writer: W) -> Self
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
-        AgentLayer::with_make_writer(make_writer)
+        let enabled = self.enabled;
+        let (settings, stats) = self.into_parts();
+        let mut layer = AgentLayer::build(make_writer, settings, stats);
+        layer.enabled = enabled;
+        layer
     }
 
-    fn with_make_writer<W>(make_writer: W) -> Self
+    /// The same layer, writing to `writer` on a background thread behind a bounded queue
+    /// (see [`Queue`]). Keep the returned guard until the end of `main`: dropping it
+    /// flushes the queue.
+    ///
+    /// ```
+    /// use tracing_agent::{config::Queue, AgentLayer};
+    /// let file = std::fs::File::create(std::env::temp_dir().join("agent-events.jsonl")).unwrap();
+    /// let (layer, flush_guard) = AgentLayer::new().with_background_writer(file, Queue::default());
+    /// # drop((layer, flush_guard));
+    /// ```
+    pub fn with_background_writer<W: io::Write + Send + 'static>(
+        self,
+        writer: W,
+        queue: Queue,
+    ) -> (Self, FlushGuard) {
+        let enabled = self.enabled;
+        let (settings, stats) = self.into_parts();
+        let (non_blocking, guard) = output::background(writer, queue, &stats);
+        let mut layer = AgentLayer::build(non_blocking, settings, stats);
+        layer.enabled = enabled;
+        (layer, guard)
+    }
+
+    /// A layer configured by `config`: its fields, privacy, prices, and output (always
+    /// written by a background thread; keep the guard until the end of `main`).
+    pub fn from_config(config: &Config) -> Result<(Self, FlushGuard), ConfigError> {
+        let settings = Settings::from_config(config)?;
+        let stats = Arc::<SinkStats>::default();
+        let writer = output::open(&config.logging.output, config.retention.logs_days.get())?;
+        let (non_blocking, guard) = output::background(writer, config.logging.queue, &stats);
+        let mut layer = AgentLayer::build(non_blocking, settings, stats);
+        layer.enabled = config.logging.events.enabled;
+        Ok((layer, guard))
+    }
+
+    /// [`from_config`](AgentLayer::from_config) with the YAML document `yaml`.
+    pub fn from_config_str(yaml: &str) -> Result<(Self, FlushGuard), ConfigError> {
+        AgentLayer::from_config(&Config::from_yaml_str(yaml)?)
+    }
+
+    /// [`from_config`](AgentLayer::from_config) with the YAML file at `path`; a missing
+    /// file means the safe defaults.
+    pub fn from_config_file(path: impl AsRef<Path>) -> Result<(Self, FlushGuard), ConfigError> {
+        AgentLayer::from_config(&Config::from_yaml_file(path)?)
+    }
+
+    fn build<W>(make_writer: W, settings: Settings, stats: Arc<SinkStats>) -> Self
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
         AgentLayer {
             hooks: Hooks {
-                emitter: Arc::new(Emitter::new(make_writer)),
+                emitter: Arc::new(Emitter::new(make_writer, settings, stats)),
                 find: |_, _| Found::default(),
                 attach: |_, _, _| {},
             },
+            enabled: true,
         }
     }
 
-    /// A handle on the counts of written and failed events.
+    fn into_parts(self) -> (Settings, Arc<SinkStats>) {
+        let stats = Arc::clone(self.hooks.emitter.stats());
+        match Arc::try_unwrap(self.hooks.emitter) {
+            Ok(emitter) => (emitter.into_settings(), stats),
+            // Not shared before the layer is installed; fall back to defaults if it is.
+            Err(_) => (Settings::everything(), stats),
+        }
+    }
+
+    /// A handle on the counts of written, failed and dropped events.
     pub fn stats(&self) -> Arc<SinkStats> {
         Arc::clone(self.hooks.emitter.stats())
     }
@@ -102,7 +171,7 @@ where
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
         if id == TypeId::of::<Self>() {
             Some(self as *const Self as *const ())
-        } else if id == TypeId::of::<Hooks>() {
+        } else if id == TypeId::of::<Hooks>() && self.enabled {
             Some(&self.hooks as *const Hooks as *const ())
         } else {
             None

@@ -34,18 +34,24 @@
 //! });
 //! ```
 
+pub mod config;
 mod error_class;
 pub mod hash;
 mod layer;
 mod llm;
+mod output;
+mod redact;
 mod run;
 mod schema;
+mod settings;
 mod sink;
 mod tool;
 
 pub use error_class::ErrorClass;
 pub use layer::AgentLayer;
 pub use llm::{record_llm, LlmUsage};
+pub use output::FlushGuard;
+pub use redact::REDACTED;
 pub use run::{Run, RunMeta, RunUsage, StopReason, Stopped};
 pub use schema::{EventKind, Status, SCHEMA_VERSION};
 pub use sink::SinkStats;
@@ -55,8 +61,7 @@ pub use tracing_agent_macros::{agent_tool, ErrorClass};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::error_class::{ClassFromTrait, ClassFromTypeName, Classify};
-    pub use crate::hash::ArgsHasher;
-    pub use crate::tool::{ToolCall, ToolInfo};
+    pub use crate::tool::{ToolArgs, ToolCall, ToolInfo};
     pub use tracing;
 
     /// A parameter `#[agent_tool]` hashes into `args_sha`.
@@ -80,11 +85,21 @@ pub mod __private {
     /// Type-checks a parameter against [`ToolArg`], naming it in the error.
     #[inline(always)]
     pub fn arg<Name, T: ToolArg<Name> + ?Sized>(
-        hasher: &mut ArgsHasher,
+        args: &mut ToolArgs,
         name: &'static str,
         value: &T,
     ) {
-        hasher.arg(name, value);
+        args.arg(name, value);
+    }
+
+    /// A `redact(..)` parameter: hashed, but stored as `"[REDACTED]"`.
+    #[inline(always)]
+    pub fn redacted_arg<Name, T: ToolArg<Name> + ?Sized>(
+        args: &mut ToolArgs,
+        name: &'static str,
+        value: &T,
+    ) {
+        args.redacted_arg(name, value);
     }
 
     /// Type-checks a result against [`ToolResult`].

@@ -60,8 +60,13 @@ pub fn record_llm(usage: LlmUsage) {
             .map(|id| hooks.find(dispatch, id))
             .unwrap_or_default();
         let step_id = found.run.as_ref().map(|run| run.next_step());
+        // A caller that gives tokens but no cost gets the configured price.
+        let spend_usd = usage.spend_usd.or_else(|| {
+            let price = hooks.emitter.settings().price(&usage.model)?;
+            Some(price.spend_usd(usage.input_tokens, usage.output_tokens))
+        });
         if let Some(run) = &found.run {
-            run.count_llm(usage.input_tokens, usage.output_tokens, usage.spend_usd);
+            run.count_llm(usage.input_tokens, usage.output_tokens, spend_usd);
         }
         let mut event = Event::new(
             EventKind::LlmResult,
@@ -72,11 +77,11 @@ pub fn record_llm(usage: LlmUsage) {
         event.usage = Some(Usage::Llm(LlmTokens {
             input_tokens: usage.input_tokens,
             output_tokens: usage.output_tokens,
-            spend_usd: usage.spend_usd,
+            spend_usd,
         }));
         event.duration_ms = usage.duration.map(millis);
         event.parent_step_id = found.parent_step;
-        hooks.emitter.emit(&event);
+        hooks.emitter.emit(&mut event);
         step_id
     });
     tracing::event!(

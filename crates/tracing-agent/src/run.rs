@@ -360,7 +360,7 @@ impl Run {
                 parent_run_id: parent_run.as_ref().map(|p| p.run_id.as_str()),
                 schema_version: SCHEMA_VERSION,
             });
-            emitter.emit(&event);
+            emitter.emit(&mut event);
         }
         Run { span, state }
     }
@@ -403,7 +403,7 @@ impl Run {
                 event.stop_reason = Some(&reason);
                 event.duration_ms = Some(millis(self.state.started.elapsed()));
                 event.usage = Some(Usage::Run(&usage));
-                emitter.emit(&event);
+                emitter.emit(&mut event);
             }
         }
         Stopped {

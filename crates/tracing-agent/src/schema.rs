@@ -85,6 +85,8 @@ pub(crate) struct Event<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_error: Option<&'a str>,
 }
 
@@ -118,6 +120,7 @@ impl<'a> Event<'a> {
             tool_version: None,
             model: None,
             meta: None,
+            args: None,
             hash_error: None,
         }
     }

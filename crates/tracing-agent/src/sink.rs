@@ -11,6 +11,7 @@ use serde::Serialize;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::schema::Event;
+use crate::settings::Settings;
 
 /// Counters of what the sink wrote and what it could not.
 ///
@@ -21,10 +22,13 @@ pub struct SinkStats {
     written: AtomicU64,
     failed: AtomicU64,
     reported: AtomicBool,
+    /// The background writer's count of events dropped from a full queue (lossy mode).
+    dropped: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter>,
+    dropped_reported: AtomicBool,
 }
 
 impl SinkStats {
-    /// Events written whole.
+    /// Events handed whole to the writer (with a background writer: queued for it).
     pub fn written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
     }
@@ -32,6 +36,43 @@ impl SinkStats {
     /// Events lost because the writer failed (an I/O error, or a writer that panicked).
     pub fn failed(&self) -> u64 {
         self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Events dropped because the background queue was full (only with `when_full: drop`).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+            .get()
+            .map_or(0, |counter| counter.dropped_lines() as u64)
+    }
+
+    pub(crate) fn watch_dropped(&self, counter: tracing_appender::non_blocking::ErrorCounter) {
+        let _ = self.dropped.set(counter);
+    }
+
+    /// Counts a failed write and reports the first one on stderr.
+    pub(crate) fn fail(&self, error: &io::Error) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        if !self.reported.swap(true, Ordering::Relaxed) {
+            // Once only: a full disk must not turn into a flood on stderr. Later failures
+            // are in `SinkStats::failed`.
+            let _ = writeln!(
+                io::stderr(),
+                "tracing-agent: could not write an event ({error}); further failures are counted, not reported"
+            );
+        }
+    }
+
+    fn check_dropped(&self) {
+        if self.dropped.get().is_some()
+            && !self.dropped_reported.load(Ordering::Relaxed)
+            && self.dropped() > 0
+            && !self.dropped_reported.swap(true, Ordering::Relaxed)
+        {
+            let _ = writeln!(
+                io::stderr(),
+                "tracing-agent: the event queue was full and an event was dropped (when_full: drop); further drops are counted, not reported"
+            );
+        }
     }
 }
 
@@ -59,16 +100,18 @@ where
 pub(crate) struct Emitter {
     writer: Box<dyn LineWriter>,
     stats: Arc<SinkStats>,
+    settings: Settings,
 }
 
 impl Emitter {
-    pub(crate) fn new<W>(make_writer: W) -> Self
+    pub(crate) fn new<W>(make_writer: W, settings: Settings, stats: Arc<SinkStats>) -> Self
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
         Emitter {
             writer: Box::new(MakeWriterLines(make_writer)),
-            stats: Arc::default(),
+            stats,
+            settings,
         }
     }
 
@@ -76,35 +119,34 @@ impl Emitter {
         &self.stats
     }
 
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub(crate) fn into_settings(self) -> Settings {
+        self.settings
+    }
+
     /// Writes one event as one line. Failures are counted and reported once on stderr.
-    pub(crate) fn emit(&self, event: &Event<'_>) {
+    pub(crate) fn emit(&self, event: &mut Event<'_>) {
+        self.settings.mask(event);
         with_line_buffer(|line| {
             line.clear();
-            if write_json_line(line, event).is_err() {
+            if write_json_line(line, &*event).is_err() {
                 // Only a bug in the schema types could get here; count it rather than panic.
-                self.fail(&io::Error::other("event could not be serialized"));
+                self.stats
+                    .fail(&io::Error::other("event could not be serialized"));
                 return;
             }
             match catch_unwind(AssertUnwindSafe(|| self.writer.write_line(line))) {
                 Ok(Ok(())) => {
                     self.stats.written.fetch_add(1, Ordering::Relaxed);
+                    self.stats.check_dropped();
                 }
-                Ok(Err(error)) => self.fail(&error),
-                Err(_) => self.fail(&io::Error::other("the writer panicked")),
+                Ok(Err(error)) => self.stats.fail(&error),
+                Err(_) => self.stats.fail(&io::Error::other("the writer panicked")),
             }
         });
-    }
-
-    fn fail(&self, error: &io::Error) {
-        self.stats.failed.fetch_add(1, Ordering::Relaxed);
-        if !self.stats.reported.swap(true, Ordering::Relaxed) {
-            // Once only: a full disk must not turn into a flood on stderr. Later failures
-            // are in `SinkStats::failed`.
-            let _ = writeln!(
-                io::stderr(),
-                "tracing-agent: could not write an event ({error}); further failures are counted, not reported"
-            );
-        }
     }
 }
 

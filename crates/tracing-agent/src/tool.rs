@@ -10,12 +10,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
+use serde_json::Value;
 use tracing::Span;
 
-use crate::hash::{self, ArgsHasher, HashError, Sha24};
+use crate::hash::{self, ArgsHasher, Sha24};
 use crate::layer::{Hooks, SpanExt};
+use crate::redact::REDACTED;
 use crate::run::RunState;
 use crate::schema::{millis, Event, EventKind, Status};
+use crate::settings::Settings;
 use crate::sink::Emitter;
 
 /// What the macro knows about a tool at compile time.
@@ -42,12 +45,155 @@ struct Live {
     run: Option<Arc<RunState>>,
     step_id: Option<u64>,
     parent_step_id: Option<u64>,
-    args: Result<Sha24, HashError>,
+    args: Finished,
     started: Instant,
 }
 
+/// A hash as written: plain SHA-256 (the reference hash) or keyed HMAC-SHA256.
+enum Digest {
+    Plain(Sha24),
+    Keyed(String),
+}
+
+impl Digest {
+    fn as_str(&self) -> &str {
+        match self {
+            Digest::Plain(sha) => sha.as_str(),
+            Digest::Keyed(hex) => hex,
+        }
+    }
+}
+
+/// What the layer wants from the arguments: their hash (plain or keyed, or none when
+/// `store_args_hash` is off) and, with `store_args`, a redacted copy.
+pub struct ToolArgs {
+    hash: ArgsHash,
+    stored: Option<serde_json::Map<String, Value>>,
+    error: Option<String>,
+}
+
+enum ArgsHash {
+    Off,
+    Plain(ArgsHasher),
+    /// The canonical `{"name":value,...}` text so far, for the HMAC.
+    Keyed(String),
+}
+
+/// The arguments, done.
+struct Finished {
+    digest: Option<Digest>,
+    error: Option<String>,
+    stored: Option<Value>,
+}
+
+impl ToolArgs {
+    fn new(settings: &Settings) -> Self {
+        let hash = match (&settings.hash_key, settings.store_args_hash) {
+            (_, false) => ArgsHash::Off,
+            (None, true) => ArgsHash::Plain(ArgsHasher::new()),
+            (Some(_), true) => ArgsHash::Keyed(String::from("{")),
+        };
+        ToolArgs {
+            hash,
+            stored: settings.store_args.then(serde_json::Map::new),
+            error: None,
+        }
+    }
+
+    /// One parameter, fed in name order.
+    pub fn arg<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.feed(name, value, false);
+    }
+
+    /// One parameter marked `redact(..)`: hashed as usual, stored as `"[REDACTED]"`.
+    pub fn redacted_arg<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.feed(name, value, true);
+    }
+
+    fn feed<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T, redact: bool) {
+        match &mut self.hash {
+            ArgsHash::Off => {}
+            ArgsHash::Plain(hasher) => hasher.arg(name, value),
+            ArgsHash::Keyed(text) => match hash::canonical_json(value) {
+                Ok(canonical) => {
+                    if text.len() > 1 {
+                        text.push(',');
+                    }
+                    // Parameter names are Rust identifiers: nothing in them needs escaping.
+                    text.push('"');
+                    text.push_str(name);
+                    text.push_str("\":");
+                    text.push_str(&canonical);
+                }
+                Err(error) => {
+                    self.error
+                        .get_or_insert_with(|| format!("parameter `{name}`: {error}"));
+                }
+            },
+        }
+        if let Some(stored) = &mut self.stored {
+            let value = if redact {
+                Value::String(REDACTED.to_owned())
+            } else {
+                // `serde_json` is lenient where the hash is strict (integer map keys become
+                // strings): what is stored is for reading, the hash is for joining.
+                serde_json::to_value(value).unwrap_or(Value::Null)
+            };
+            stored.insert(name.to_owned(), value);
+        }
+    }
+
+    fn finish(self, settings: &Settings) -> Finished {
+        let ToolArgs {
+            hash,
+            stored,
+            mut error,
+            ..
+        } = self;
+        let digest = match hash {
+            ArgsHash::Off => None,
+            ArgsHash::Plain(hasher) => match hasher.finish() {
+                Ok(sha) => Some(Digest::Plain(sha)),
+                Err(e) => {
+                    error = Some(e.to_string());
+                    None
+                }
+            },
+            ArgsHash::Keyed(mut text) => match (&error, &settings.hash_key) {
+                (None, Some(key)) => {
+                    text.push('}');
+                    Some(Digest::Keyed(key.sha24(text.as_bytes())))
+                }
+                _ => None,
+            },
+        };
+        let stored = stored.map(|map| {
+            let mut value = Value::Object(map);
+            settings.redactor.redact(None, &mut value);
+            value
+        });
+        Finished {
+            digest,
+            error,
+            stored,
+        }
+    }
+}
+
+/// The hash of a returned value, under the layer's settings.
+fn result_digest<T: Serialize + ?Sized>(settings: &Settings, value: &T) -> Result<Digest, String> {
+    match &settings.hash_key {
+        None => hash::sha24(value)
+            .map(Digest::Plain)
+            .map_err(|e| e.to_string()),
+        Some(key) => hash::canonical_json(value)
+            .map(|canonical| Digest::Keyed(key.sha24(canonical.as_bytes())))
+            .map_err(|e| e.to_string()),
+    }
+}
+
 enum Outcome<'a> {
-    Ok(Option<Result<Sha24, HashError>>),
+    Ok(Option<Result<Digest, String>>),
     Err(&'a str),
 }
 
@@ -56,7 +202,7 @@ impl ToolCall {
     /// finds its run, assigns its step id, hashes its arguments with `hash_args`.
     /// Nothing is looked up or hashed unless an `AgentLayer` is installed and the span
     /// is enabled.
-    pub fn begin(span: Span, info: ToolInfo, hash_args: impl FnOnce(&mut ArgsHasher)) -> Self {
+    pub fn begin(span: Span, info: ToolInfo, feed_args: impl FnOnce(&mut ToolArgs)) -> Self {
         if span.is_disabled() {
             return ToolCall { span, live: None };
         }
@@ -77,15 +223,17 @@ impl ToolCall {
         if let Some(step_id) = step_id {
             span.record("step_id", step_id);
         }
-        let mut hasher = ArgsHasher::new();
-        hash_args(&mut hasher);
+        let settings = emitter.settings();
+        let mut args = ToolArgs::new(settings);
+        feed_args(&mut args);
+        let args = args.finish(settings);
         let live = Live {
             info,
             emitter,
             run: found.run,
             step_id,
             parent_step_id: found.parent_step,
-            args: hasher.finish(),
+            args,
             started: Instant::now(),
         };
         ToolCall {
@@ -102,7 +250,8 @@ impl ToolCall {
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
     pub fn ok<T: Serialize + ?Sized>(mut self, value: &T) {
         if let Some(live) = self.live.take() {
-            live.finish(Outcome::Ok(Some(hash::sha24(value))));
+            let digest = result_digest(live.emitter.settings(), value);
+            live.finish(Outcome::Ok(Some(digest)));
         }
     }
 
@@ -144,33 +293,34 @@ impl Live {
         if let Some(run) = &self.run {
             run.count_tool(status == Status::Error);
         }
-        let hash_error = describe_hash_errors(self.args.as_ref().err(), result.as_ref());
+        let result_error = match &result {
+            Some(Err(error)) => Some(error.as_str()),
+            _ => None,
+        };
+        let hash_error = describe_hash_errors(self.args.error.as_deref(), result_error);
         let mut event = Event::new(
             EventKind::ToolResult,
             self.run.as_ref().map(|run| run.run_id.as_str()),
         );
         event.step_id = self.step_id;
         event.tool = Some(self.info.name);
-        event.args_sha = self.args.as_ref().ok().map(Sha24::as_str);
+        event.args_sha = self.args.digest.as_ref().map(Digest::as_str);
         event.duration_ms = Some(duration_ms);
         event.status = Some(status);
         event.error = error;
         event.parent_step_id = self.parent_step_id;
         event.result_sha = match &result {
-            Some(Ok(sha)) => Some(sha.as_str()),
+            Some(Ok(digest)) => Some(digest.as_str()),
             _ => None,
         };
         event.tool_version = self.info.version;
+        event.args = self.args.stored.as_ref();
         event.hash_error = hash_error.as_deref();
-        self.emitter.emit(&event);
+        self.emitter.emit(&mut event);
     }
 }
 
-fn describe_hash_errors(
-    args: Option<&HashError>,
-    result: Option<&Result<Sha24, HashError>>,
-) -> Option<String> {
-    let result = result.and_then(|r| r.as_ref().err());
+fn describe_hash_errors(args: Option<&str>, result: Option<&str>) -> Option<String> {
     match (args, result) {
         (None, None) => None,
         (Some(a), None) => Some(format!("args: {a}")),
