@@ -56,3 +56,45 @@ fn a_panicking_writer_never_panics_into_the_agent() {
     });
     assert_eq!(stats.failed(), 3);
 }
+
+/// The child of `write_failures_are_reported_once_on_stderr`: many failing writes.
+#[test]
+#[ignore = "the child process of write_failures_are_reported_once_on_stderr"]
+fn failing_writer_child() {
+    if std::env::var_os("TRACING_AGENT_FAULTS_CHILD").is_none() {
+        return;
+    }
+    let subscriber =
+        tracing_subscriber::registry().with(AgentLayer::new().with_writer(|| FullDisk));
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..50 {
+            let run = Run::start(RunMeta::new("t"));
+            run.in_scope(|| work(1));
+            run.stop(StopReason::Completed);
+        }
+    });
+}
+
+#[test]
+fn write_failures_are_reported_once_on_stderr() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "failing_writer_child",
+            "--nocapture",
+        ])
+        .env("TRACING_AGENT_FAULTS_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the agent survived 150 failed writes"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let reports = stderr
+        .matches("tracing-agent: could not write an event")
+        .count();
+    assert_eq!(reports, 1, "{stderr}");
+    assert!(stderr.contains("no space left on device"), "{stderr}");
+}
