@@ -37,21 +37,9 @@ impl ToolAttr {
             let version: LitStr = meta.value()?.parse()?;
             set_once(&mut self.version, version, &meta)
         } else if meta.path.is_ident("skip") {
-            meta.parse_nested_meta(|param| {
-                let ident = param.path.get_ident().cloned().ok_or_else(|| {
-                    param.error("`skip(..)` takes parameter names, e.g. `skip(client)`")
-                })?;
-                self.skips.push(ident);
-                Ok(())
-            })
+            parse_param_names(&meta, "skip", "client", &mut self.skips)
         } else if meta.path.is_ident("redact") {
-            meta.parse_nested_meta(|param| {
-                let ident = param.path.get_ident().cloned().ok_or_else(|| {
-                    param.error("`redact(..)` takes parameter names, e.g. `redact(body)`")
-                })?;
-                self.redacts.push(ident);
-                Ok(())
-            })
+            parse_param_names(&meta, "redact", "body", &mut self.redacts)
         } else if meta.path.is_ident("skip_result") {
             if self.skip_result {
                 return Err(meta.error("`skip_result` is given twice"));
@@ -68,6 +56,24 @@ impl ToolAttr {
             )))
         }
     }
+}
+
+/// `option(a, b, ..)`: parameter names.
+fn parse_param_names(
+    meta: &ParseNestedMeta<'_>,
+    option: &str,
+    example: &str,
+    names: &mut Vec<Ident>,
+) -> syn::Result<()> {
+    meta.parse_nested_meta(|param| {
+        let ident = param.path.get_ident().cloned().ok_or_else(|| {
+            param.error(format_args!(
+                "`{option}(..)` takes parameter names, e.g. `{option}({example})`"
+            ))
+        })?;
+        names.push(ident);
+        Ok(())
+    })
 }
 
 fn set_once(
