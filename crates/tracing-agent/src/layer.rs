@@ -18,6 +18,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::metrics::Metrics;
 use crate::run::RunState;
 use crate::sink::{Emitter, SinkStats};
 
@@ -53,7 +54,18 @@ impl AgentLayer {
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
-        AgentLayer::with_make_writer(make_writer)
+        AgentLayer::with_make_writer(make_writer).with_metrics(self.hooks.emitter.metrics)
+    }
+
+    /// Which metrics to record through the `metrics` facade (default: [`Metrics::new`]);
+    /// see [`crate::metrics`].
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        // Always unique here: only an installed layer shares its emitter, and installing
+        // consumes the layer.
+        if let Some(emitter) = Arc::get_mut(&mut self.hooks.emitter) {
+            emitter.metrics = metrics;
+        }
+        self
     }
 
     fn with_make_writer<W>(make_writer: W) -> Self

@@ -38,6 +38,7 @@ mod error_class;
 pub mod hash;
 mod layer;
 mod llm;
+pub mod metrics;
 mod run;
 mod schema;
 mod sink;

@@ -59,6 +59,7 @@ where
 pub(crate) struct Emitter {
     writer: Box<dyn LineWriter>,
     stats: Arc<SinkStats>,
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 impl Emitter {
@@ -69,6 +70,7 @@ impl Emitter {
         Emitter {
             writer: Box::new(MakeWriterLines(make_writer)),
             stats: Arc::default(),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 
@@ -97,6 +99,7 @@ impl Emitter {
 
     fn fail(&self, error: &io::Error) {
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::event_dropped(&self.metrics);
         if !self.stats.reported.swap(true, Ordering::Relaxed) {
             // Once only: a full disk must not turn into a flood on stderr. Later failures
             // are in `SinkStats::failed`.

@@ -163,6 +163,12 @@ impl Live {
         event.tool_version = self.info.version;
         event.hash_error = hash_error.as_deref();
         self.emitter.emit(&event);
+        crate::metrics::tool_ended(
+            &self.emitter.metrics,
+            self.info.name,
+            error,
+            self.started.elapsed(),
+        );
     }
 }
 
