@@ -93,6 +93,16 @@ fn the_three_queries_work_against_a_real_prometheus() {
         "{LATENCY_P95} = {latency} ms, not a plausible p95 for the example's runs"
     );
 
+    eprintln!(
+        "tool calls per run p95 = {tool_calls}, latency p95 = {latency} ms, stop reasons = {:?}",
+        reasons
+            .iter()
+            .map(|(labels, rate)| format!(
+                "{}: {rate:.3}/s",
+                labels["stop_reason"].as_str().unwrap_or("?")
+            ))
+            .collect::<Vec<_>>()
+    );
     assert_low_cardinality_labels(&http, &api);
     assert_rules_loaded(&http, &api);
     assert_dashboard_queries_evaluate(&http, &api);
