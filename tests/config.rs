@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use common::Capture;
 use serde::Serialize;
 use serde_json::{json, Value};
-use tracing_agent::config::{Config, Field, Metric, Output, WhenFull};
+use tracing_agent::config::{Config, Field, Output, WhenFull};
+use tracing_agent::metrics::Tracked;
 use tracing_agent::{
     agent_tool, record_llm, AgentLayer, LlmUsage, Run, RunMeta, StopReason, REDACTED,
 };
@@ -46,7 +47,7 @@ fn the_seed_document_is_the_default_and_so_is_nothing() {
     assert_eq!(events.include.len(), 7);
     assert!(!events.include.contains(&Field::Usage));
     assert_eq!(seed.metrics.track.len(), 5);
-    assert!(seed.metrics.track.contains(&Metric::LatencyP95));
+    assert!(seed.metrics.track.contains(&Tracked::LatencyP95));
     assert_eq!(seed.retention.logs_days.get(), 30);
     assert_eq!(seed.retention.tool_snapshot_days, 14);
     assert_eq!(seed.logging.output, Output::Stdout);

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::metrics::Tracked;
+
 /// The whole configuration. `Config::default()` is the documented safe default.
 ///
 /// ```
@@ -129,37 +131,15 @@ pub enum Field {
 #[non_exhaustive]
 pub struct Metrics {
     /// The metrics to record.
-    pub track: Vec<Metric>,
+    pub track: Vec<Tracked>,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Metrics {
-            track: vec![
-                Metric::TokensPerRequest,
-                Metric::ToolCallsPerRun,
-                Metric::LatencyP95,
-                Metric::SpendPerRun,
-                Metric::StopReason,
-            ],
+            track: Tracked::ALL.to_vec(),
         }
     }
-}
-
-/// A metric `metrics.track` can name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    /// Input plus output tokens per LLM call.
-    TokensPerRequest,
-    /// Tool calls per run.
-    ToolCallsPerRun,
-    /// Run wall time (its p95 is the query).
-    LatencyP95,
-    /// Spend per run.
-    SpendPerRun,
-    /// Runs by stop reason.
-    StopReason,
 }
 
 /// `retention:`

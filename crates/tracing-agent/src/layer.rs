@@ -20,6 +20,7 @@ use tracing_subscriber::layer::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::{Config, ConfigError, Queue};
+use crate::metrics::Metrics;
 use crate::output::{self, FlushGuard};
 use crate::run::RunState;
 use crate::settings::Settings;
@@ -49,9 +50,17 @@ pub struct AgentLayer {
 
 impl AgentLayer {
     /// A layer that writes every field to stdout, on the calling thread. Arguments are
-    /// hashed, never stored.
+    /// hashed, never stored; every metric is recorded (see [`crate::metrics`]).
     pub fn new() -> Self {
-        AgentLayer::build(io::stdout, Settings::everything(), Arc::default())
+        AgentLayer::build(
+            io::stdout,
+            Parts {
+                settings: Settings::everything(),
+                stats: Arc::default(),
+                metrics: Metrics::default(),
+                enabled: true,
+            },
+        )
     }
 
     /// The same layer, writing to `make_writer` instead (any
@@ -62,11 +71,7 @@ impl AgentLayer {
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
-        let enabled = self.enabled;
-        let (settings, stats) = self.into_parts();
-        let mut layer = AgentLayer::build(make_writer, settings, stats);
-        layer.enabled = enabled;
-        layer
+        AgentLayer::build(make_writer, self.into_parts())
     }
 
     /// The same layer, writing to `writer` on a background thread behind a bounded queue
@@ -84,24 +89,38 @@ impl AgentLayer {
         writer: W,
         queue: Queue,
     ) -> (Self, FlushGuard) {
-        let enabled = self.enabled;
-        let (settings, stats) = self.into_parts();
-        let (non_blocking, guard) = output::background(writer, queue, &stats);
-        let mut layer = AgentLayer::build(non_blocking, settings, stats);
-        layer.enabled = enabled;
-        (layer, guard)
+        let parts = self.into_parts();
+        let (non_blocking, guard) = output::background(writer, queue, &parts.stats);
+        (AgentLayer::build(non_blocking, parts), guard)
     }
 
-    /// A layer configured by `config`: its fields, privacy, prices, and output (always
-    /// written by a background thread; keep the guard until the end of `main`).
+    /// Which metrics to record through the `metrics` facade (default: [`Metrics::new`]);
+    /// see [`crate::metrics`].
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        // Always unique here: only an installed layer shares its emitter, and installing
+        // consumes the layer.
+        if let Some(emitter) = Arc::get_mut(&mut self.hooks.emitter) {
+            emitter.metrics = metrics;
+        }
+        self.hooks
+            .emitter
+            .stats()
+            .count_losses_in_metrics(metrics.is_on());
+        self
+    }
+
+    /// A layer configured by `config`: its fields, privacy, prices, metrics and output
+    /// (always written by a background thread; keep the guard until the end of `main`).
     pub fn from_config(config: &Config) -> Result<(Self, FlushGuard), ConfigError> {
-        let settings = Settings::from_config(config)?;
-        let stats = Arc::<SinkStats>::default();
+        let parts = Parts {
+            settings: Settings::from_config(config)?,
+            stats: Arc::default(),
+            metrics: Metrics::new().track(config.metrics.track.iter().copied()),
+            enabled: config.logging.events.enabled,
+        };
         let writer = output::open(&config.logging.output, config.retention.logs_days.get())?;
-        let (non_blocking, guard) = output::background(writer, config.logging.queue, &stats);
-        let mut layer = AgentLayer::build(non_blocking, settings, stats);
-        layer.enabled = config.logging.events.enabled;
-        Ok((layer, guard))
+        let (non_blocking, guard) = output::background(writer, config.logging.queue, &parts.stats);
+        Ok((AgentLayer::build(non_blocking, parts), guard))
     }
 
     /// [`from_config`](AgentLayer::from_config) with the YAML document `yaml`.
@@ -115,33 +134,50 @@ impl AgentLayer {
         AgentLayer::from_config(&Config::from_yaml_file(path)?)
     }
 
-    fn build<W>(make_writer: W, settings: Settings, stats: Arc<SinkStats>) -> Self
-    where
-        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
-    {
-        AgentLayer {
-            hooks: Hooks {
-                emitter: Arc::new(Emitter::new(make_writer, settings, stats)),
-                find: |_, _| Found::default(),
-                attach: |_, _, _| {},
-            },
-            enabled: true,
-        }
-    }
-
-    fn into_parts(self) -> (Settings, Arc<SinkStats>) {
-        let stats = Arc::clone(self.hooks.emitter.stats());
-        match Arc::try_unwrap(self.hooks.emitter) {
-            Ok(emitter) => (emitter.into_settings(), stats),
-            // Not shared before the layer is installed; fall back to defaults if it is.
-            Err(_) => (Settings::everything(), stats),
-        }
-    }
-
     /// A handle on the counts of written, failed and dropped events.
     pub fn stats(&self) -> Arc<SinkStats> {
         Arc::clone(self.hooks.emitter.stats())
     }
+
+    fn build<W>(make_writer: W, parts: Parts) -> Self
+    where
+        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        parts.stats.count_losses_in_metrics(parts.metrics.is_on());
+        let emitter = Emitter::new(make_writer, parts.settings, parts.stats, parts.metrics);
+        AgentLayer {
+            hooks: Hooks {
+                emitter: Arc::new(emitter),
+                find: |_, _| Found::default(),
+                attach: |_, _, _| {},
+            },
+            enabled: parts.enabled,
+        }
+    }
+
+    fn into_parts(self) -> Parts {
+        let stats = Arc::clone(self.hooks.emitter.stats());
+        let metrics = self.hooks.emitter.metrics;
+        let settings = match Arc::try_unwrap(self.hooks.emitter) {
+            Ok(emitter) => emitter.into_settings(),
+            // Only an installed layer shares its emitter, and installing consumes it.
+            Err(_) => Settings::everything(),
+        };
+        Parts {
+            settings,
+            stats,
+            metrics,
+            enabled: self.enabled,
+        }
+    }
+}
+
+/// What a layer is made of, but its writer: carried over when the writer changes.
+struct Parts {
+    settings: Settings,
+    stats: Arc<SinkStats>,
+    metrics: Metrics,
+    enabled: bool,
 }
 
 impl Default for AgentLayer {

@@ -5,7 +5,9 @@
 //! a [`Run`] per agent run. Every tool call then writes one JSON event (tool, args hash,
 //! result hash, duration, status, error class), every run one `run_start` and exactly
 //! one `stop` event, all in one schema, and every `tracing` log inside a run carries
-//! `run_id` and `step_id`.
+//! `run_id` and `step_id`. The layer also records the drift signals (tool calls per run,
+//! run latency, stop reasons, tokens, spend, tool errors) as [`metrics`] for Prometheus and
+//! other exporters.
 //!
 //! ```
 //! use tracing_agent::{agent_tool, AgentLayer, LlmUsage, Run, RunMeta, StopReason};
@@ -39,6 +41,7 @@ mod error_class;
 pub mod hash;
 mod layer;
 mod llm;
+pub mod metrics;
 mod output;
 mod redact;
 mod run;

@@ -82,6 +82,13 @@ pub fn record_llm(usage: LlmUsage) {
         event.duration_ms = usage.duration.map(millis);
         event.parent_step_id = found.parent_step;
         hooks.emitter.emit(&mut event);
+        crate::metrics::llm_recorded(
+            &hooks.emitter.metrics,
+            found.run.as_ref().map(|run| &run.agent),
+            &usage.model,
+            usage.input_tokens,
+            usage.output_tokens,
+        );
         step_id
     });
     tracing::event!(

@@ -234,6 +234,7 @@ pub(crate) struct RunState {
     spend_usd_bits: AtomicU64,
     stopped: AtomicBool,
     pub(crate) emitter: Option<Arc<Emitter>>,
+    pub(crate) agent: Arc<str>,
 }
 
 impl RunState {
@@ -344,6 +345,7 @@ impl Run {
             spend_usd_bits: AtomicU64::new(0f64.to_bits()),
             stopped: AtomicBool::new(false),
             emitter,
+            agent: Arc::from(meta.agent.as_str()),
         });
         if let Some(emitter) = &state.emitter {
             span.with_subscriber(|(id, dispatch)| {
@@ -404,6 +406,13 @@ impl Run {
                 event.duration_ms = Some(millis(self.state.started.elapsed()));
                 event.usage = Some(Usage::Run(&usage));
                 emitter.emit(&mut event);
+                crate::metrics::run_stopped(
+                    &emitter.metrics,
+                    &self.state.agent,
+                    &reason,
+                    &usage,
+                    self.state.started.elapsed(),
+                );
             }
         }
         Stopped {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tracing_subscriber::fmt::MakeWriter;
 
+use crate::metrics::Metrics;
 use crate::schema::Event;
 use crate::settings::Settings;
 
@@ -25,6 +26,10 @@ pub struct SinkStats {
     /// The background writer's count of events dropped from a full queue (lossy mode).
     dropped: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter>,
     dropped_reported: AtomicBool,
+    /// Drops already added to `agent_events_dropped_total`.
+    dropped_in_metrics: AtomicU64,
+    /// Whether losses go to `agent_events_dropped_total` (metrics are on).
+    losses_in_metrics: AtomicBool,
 }
 
 impl SinkStats {
@@ -49,9 +54,16 @@ impl SinkStats {
         let _ = self.dropped.set(counter);
     }
 
+    pub(crate) fn count_losses_in_metrics(&self, on: bool) {
+        self.losses_in_metrics.store(on, Ordering::Relaxed);
+    }
+
     /// Counts a failed write and reports the first one on stderr.
     pub(crate) fn fail(&self, error: &io::Error) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+        if self.losses_in_metrics.load(Ordering::Relaxed) {
+            crate::metrics::events_lost(1);
+        }
         if !self.reported.swap(true, Ordering::Relaxed) {
             // Once only: a full disk must not turn into a flood on stderr. Later failures
             // are in `SinkStats::failed`.
@@ -62,12 +74,18 @@ impl SinkStats {
         }
     }
 
+    /// Notices drops of the lossy queue (counted by its producer side, which we do not
+    /// see): adds new ones to the metric, reports the first on stderr.
     fn check_dropped(&self) {
-        if self.dropped.get().is_some()
-            && !self.dropped_reported.load(Ordering::Relaxed)
-            && self.dropped() > 0
-            && !self.dropped_reported.swap(true, Ordering::Relaxed)
-        {
+        if self.dropped.get().is_none() {
+            return;
+        }
+        let dropped = self.dropped();
+        let seen = self.dropped_in_metrics.swap(dropped, Ordering::Relaxed);
+        if dropped > seen && self.losses_in_metrics.load(Ordering::Relaxed) {
+            crate::metrics::events_lost(dropped - seen);
+        }
+        if dropped > 0 && !self.dropped_reported.swap(true, Ordering::Relaxed) {
             let _ = writeln!(
                 io::stderr(),
                 "tracing-agent: the event queue was full and an event was dropped (when_full: drop); further drops are counted, not reported"
@@ -101,10 +119,16 @@ pub(crate) struct Emitter {
     writer: Box<dyn LineWriter>,
     stats: Arc<SinkStats>,
     settings: Settings,
+    pub(crate) metrics: Metrics,
 }
 
 impl Emitter {
-    pub(crate) fn new<W>(make_writer: W, settings: Settings, stats: Arc<SinkStats>) -> Self
+    pub(crate) fn new<W>(
+        make_writer: W,
+        settings: Settings,
+        stats: Arc<SinkStats>,
+        metrics: Metrics,
+    ) -> Self
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
@@ -112,6 +136,7 @@ impl Emitter {
             writer: Box::new(MakeWriterLines(make_writer)),
             stats,
             settings,
+            metrics,
         }
     }
 

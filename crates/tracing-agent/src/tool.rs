@@ -317,6 +317,12 @@ impl Live {
         event.args = self.args.stored.as_ref();
         event.hash_error = hash_error.as_deref();
         self.emitter.emit(&mut event);
+        crate::metrics::tool_ended(
+            &self.emitter.metrics,
+            self.info.name,
+            error,
+            self.started.elapsed(),
+        );
     }
 }
 
