@@ -1,6 +1,14 @@
 //! `tracing-agent`: the command-line companion of the tracing-agent library.
 
+mod error;
+mod event;
 mod hash;
+mod input;
+mod progress;
+mod render;
+mod runs_cmd;
+mod show_cmd;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -31,10 +39,29 @@ enum Command {
         /// A JSON document to hash instead of reading stdin.
         json: Option<String>,
     },
+
+    /// List runs, newest first: one line per run with its versions, tool calls, errors,
+    /// duration, spend and stop reason.
+    ///
+    /// Reads every FILE in order (`-` is stdin) as one log: a run split over several
+    /// files is one run. Lines that are not events (other logs, a line torn by a crash)
+    /// are skipped and counted in one warning on stderr. Events of no run (`run_id`
+    /// null) are not listed. A run without a stop event shows `-` as its stop reason;
+    /// one whose run_start is not in the input shows `-` for its versions.
+    Runs(runs_cmd::RunsArgs),
+
+    /// Tell the whole story of one run: its versions, every step in order (nested calls
+    /// indented under their parent), its LLM calls, sub-runs, stop reason and usage.
+    ///
+    /// RUN_ID is a whole run id, or its first 8 or more characters when only one run
+    /// has them. Exits with 1 when no run matches or when several do (they are listed).
+    Show(show_cmd::ShowArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Hash { json } => hash::run(json.as_deref()),
+        Command::Runs(args) => error::exit("runs", runs_cmd::run(args)),
+        Command::Show(args) => error::exit("show", show_cmd::run(args)),
     }
 }

@@ -96,4 +96,27 @@ fn a_killed_writer_leaves_at_most_one_torn_line() {
         ),
         many => panic!("{} bad lines: {many:?}", many.len()),
     }
+
+    // And the CLI reads it: every run listed, a torn line skipped and counted.
+    let runs = Command::new(env!("CARGO_BIN_EXE_tracing-agent"))
+        .args(["runs", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(runs.status.success(), "{runs:?}");
+    let listed = String::from_utf8(runs.stdout).unwrap().lines().count();
+    let starts = lines
+        .iter()
+        .filter(|l| l.contains("\"kind\":\"run_start\""))
+        .count();
+    assert_eq!(listed, starts, "one row per run started");
+    let stderr = String::from_utf8_lossy(&runs.stderr);
+    if bad.is_empty() {
+        assert!(!stderr.contains("skipped"), "{stderr}");
+    } else {
+        assert!(
+            stderr.contains("skipped 1 line") && stderr.contains("torn last line"),
+            "{stderr}"
+        );
+    }
 }

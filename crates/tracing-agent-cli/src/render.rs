@@ -1,0 +1,265 @@
+//! How values look to a person: durations, spend, times, aligned tables and colors.
+//!
+//! Styles are written as ANSI codes into [`anstream`] streams, which drop them when the
+//! stream is not a terminal or `NO_COLOR` is set: one rendering path, plain or colored.
+
+use std::io::{self, Write};
+use std::time::{Duration, UNIX_EPOCH};
+
+use anstyle::{AnsiColor, Style};
+
+pub(crate) const HEADER: Style = Style::new().bold();
+pub(crate) const DIM: Style = Style::new().dimmed();
+pub(crate) const GOOD: Style = AnsiColor::Green.on_default();
+pub(crate) const BAD: Style = AnsiColor::Red.on_default();
+pub(crate) const NOTE: Style = AnsiColor::Yellow.on_default();
+pub(crate) const PLAIN: Style = Style::new();
+
+/// `850ms`, `1.2s`, `2m05s`, `1h02m`: exact where it matters (short calls), and short
+/// enough to scan in a column. Rounds to nearest, in integers, so 1250ms is `1.3s`.
+pub(crate) fn duration(ms: u64) -> String {
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let tenths = (ms + 50) / 100;
+    if tenths < 600 {
+        return format!("{}.{}s", tenths / 10, tenths % 10);
+    }
+    let secs = (ms + 500) / 1000;
+    if secs < 3600 {
+        return format!("{}m{:02}s", secs / 60, secs % 60);
+    }
+    let mins = (secs + 30) / 60;
+    format!("{}h{:02}m", mins / 60, mins % 60)
+}
+
+/// `$0.0042`. A spend too small for four decimals is not shown as `$0.0000`, which
+/// would read as "free".
+pub(crate) fn spend(usd: f64) -> String {
+    if usd > 0.0 && usd < 0.00005 {
+        return "<$0.0001".to_owned();
+    }
+    format!("${usd:.4}")
+}
+
+/// UTC, RFC 3339, to the second: `2024-11-24T10:00:00Z`.
+pub(crate) fn timestamp(ms: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+/// `-` for what is unknown, so every cell has something and columns stay readable.
+pub(crate) fn or_dash(value: Option<&str>) -> &str {
+    value.unwrap_or("-")
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// One cell: its text and its style.
+pub(crate) struct Cell {
+    text: String,
+    style: Style,
+}
+
+impl Cell {
+    pub fn new(text: impl Into<String>, style: Style) -> Self {
+        Cell {
+            text: text.into(),
+            style,
+        }
+    }
+
+    pub fn plain(text: impl Into<String>) -> Self {
+        Cell::new(text, PLAIN)
+    }
+
+    /// The text with its style, for use outside a table.
+    pub fn styled(&self) -> String {
+        let style = self.style;
+        format!("{style}{}{}", self.text, style.render_reset())
+    }
+}
+
+/// Columns aligned on the plain text, so colors never shift them.
+pub(crate) struct Table {
+    align: Vec<Align>,
+    rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn new(align: Vec<Align>) -> Self {
+        Table {
+            align,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn header(&mut self, names: &[&str]) {
+        self.row(names.iter().map(|name| Cell::new(*name, HEADER)).collect());
+    }
+
+    pub fn row(&mut self, cells: Vec<Cell>) {
+        self.rows.push(cells);
+    }
+
+    /// Rows so far, the header included: the index of the next row's line.
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Width of column `col`, in characters.
+    pub fn width(&self, col: usize) -> usize {
+        let width = |row: &Vec<Cell>| row.get(col).map_or(0, |c| c.text.chars().count());
+        self.rows.iter().map(width).max().unwrap_or(0)
+    }
+
+    /// Lines of the table, each prefixed with `indent`.
+    pub fn lines(&self, indent: &str) -> Vec<String> {
+        let widths = widths(self.rows.iter().map(Vec::as_slice));
+        self.rows
+            .iter()
+            .map(|row| line(row, &widths, &self.align, indent))
+            .collect()
+    }
+}
+
+/// Writes a header and one row per item, aligned, without holding every row's text:
+/// the cells are made once to measure the columns and again to write them.
+pub(crate) fn write_rows<T>(
+    out: &mut impl Write,
+    indent: &str,
+    align: &[Align],
+    header: &[&str],
+    items: &[T],
+    cells: impl Fn(&T) -> Vec<Cell>,
+) -> io::Result<()> {
+    let header: Vec<Cell> = header.iter().map(|name| Cell::new(*name, HEADER)).collect();
+    let mut widths = widths([header.as_slice()].into_iter());
+    for item in items {
+        for (width, cell) in widths.iter_mut().zip(cells(item)) {
+            *width = (*width).max(cell.text.chars().count());
+        }
+    }
+    writeln!(out, "{}", line(&header, &widths, align, indent))?;
+    for item in items {
+        writeln!(out, "{}", line(&cells(item), &widths, align, indent))?;
+    }
+    Ok(())
+}
+
+/// The width of each column, in characters.
+fn widths<'a>(rows: impl Iterator<Item = &'a [Cell]>) -> Vec<usize> {
+    let mut widths = Vec::new();
+    for row in rows {
+        widths.resize(widths.len().max(row.len()), 0);
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.text.chars().count());
+        }
+    }
+    widths
+}
+
+/// One line: `indent`, then the cells padded to `widths` and two spaces apart, with no
+/// padding after the last one.
+fn line(row: &[Cell], widths: &[usize], align: &[Align], indent: &str) -> String {
+    let mut line = indent.to_owned();
+    // Trailing empty cells would only leave trailing blanks.
+    let used = row
+        .iter()
+        .rposition(|c| !c.text.is_empty())
+        .map_or(0, |i| i + 1);
+    for (col, cell) in row[..used].iter().enumerate() {
+        let last = col + 1 == used;
+        let pad = widths[col].saturating_sub(cell.text.chars().count());
+        let right = align.get(col) == Some(&Align::Right);
+        if right {
+            line.push_str(&" ".repeat(pad));
+        }
+        line.push_str(&cell.styled());
+        if !last {
+            if !right {
+                line.push_str(&" ".repeat(pad));
+            }
+            line.push_str("  ");
+        }
+    }
+    line
+}
+
+/// `tracing-agent runs: warning: ...` on stderr.
+pub(crate) fn warning(command: &str, message: &str) {
+    let mut err = anstream::stderr();
+    let _ = writeln!(
+        err,
+        "tracing-agent {command}: {NOTE}warning{NOTE:#}: {message}"
+    );
+}
+
+/// `tracing-agent runs: error: ...` on stderr.
+pub(crate) fn error(command: &str, message: &str) {
+    let mut err = anstream::stderr();
+    let _ = writeln!(err, "tracing-agent {command}: {BAD}error{BAD:#}: {message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(duration(0), "0ms");
+        assert_eq!(duration(999), "999ms");
+        assert_eq!(duration(1000), "1.0s");
+        assert_eq!(duration(1249), "1.2s");
+        assert_eq!(duration(1250), "1.3s");
+        assert_eq!(duration(59_949), "59.9s");
+        assert_eq!(duration(59_950), "1m00s");
+        assert_eq!(duration(125_000), "2m05s");
+        assert_eq!(duration(3_599_499), "59m59s");
+        assert_eq!(duration(3_600_000), "1h00m");
+        assert_eq!(duration(3_720_000), "1h02m");
+        assert_eq!(duration(90_000_000), "25h00m");
+    }
+
+    #[test]
+    fn spend_has_four_decimals_and_never_reads_as_free() {
+        assert_eq!(spend(0.0042), "$0.0042");
+        assert_eq!(spend(0.0), "$0.0000");
+        assert_eq!(spend(12.5), "$12.5000");
+        assert_eq!(spend(0.00001), "<$0.0001");
+    }
+
+    #[test]
+    fn times_are_utc_to_the_second() {
+        assert_eq!(timestamp(1_732_442_400_999), "2024-11-24T10:00:00Z");
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn columns_align_on_text_and_the_last_cell_is_not_padded() {
+        let mut table = Table::new(vec![Align::Left, Align::Right, Align::Left]);
+        table.header(&["NAME", "N", "NOTE"]);
+        table.row(vec![Cell::plain("a"), Cell::plain("100"), Cell::plain("x")]);
+        table.row(vec![
+            Cell::new("long-name", BAD),
+            Cell::plain("7"),
+            Cell::plain(""),
+        ]);
+        let plain: Vec<String> = table
+            .lines("> ")
+            .iter()
+            .map(|line| anstream::adapter::strip_str(line).to_string())
+            .collect();
+        assert_eq!(
+            plain,
+            [
+                "> NAME         N  NOTE",
+                "> a          100  x",
+                "> long-name    7",
+            ]
+        );
+    }
+}

@@ -1,0 +1,411 @@
+//! `tracing-agent show`: the whole story of one run.
+//!
+//! Streams: while reading, only the events of runs whose id matches the requested one
+//! (one run, unless a prefix turns out to be shared) and the summaries of their sub-runs
+//! are kept; every other event is dropped as soon as it is read. The input is read once,
+//! so `-` (stdin) works like a file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, BufWriter, Write};
+
+use clap::Args;
+use tracing_agent::{EventKind, Status};
+
+use crate::error::CliError;
+use crate::event::Event;
+use crate::input;
+use crate::render::{self, Align, Cell, Table, BAD, DIM, GOOD, HEADER, NOTE, PLAIN};
+use crate::runs_cmd;
+use crate::summary::{RunSummary, Summaries};
+
+/// A prefix shorter than this is taken only as a whole run id: UUID v7 ids of runs
+/// started close together share their first characters.
+const MIN_PREFIX: usize = 8;
+
+#[derive(Args)]
+pub(crate) struct ShowArgs {
+    /// The run: its id, or the first 8 or more characters of it if only one run has them.
+    #[arg(value_name = "RUN_ID")]
+    run: String,
+
+    /// Event logs to read, in order; `-` is stdin.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+}
+
+/// Which run ids the request can mean.
+struct Selector<'a> {
+    text: &'a str,
+    prefix: bool,
+}
+
+impl Selector<'_> {
+    fn matches(&self, run_id: &str) -> bool {
+        if self.prefix {
+            run_id.starts_with(self.text)
+        } else {
+            run_id == self.text
+        }
+    }
+}
+
+/// What is kept while reading: see the module's doc.
+#[derive(Default)]
+struct Collected {
+    runs: BTreeMap<String, Vec<Event>>,
+    children: Summaries,
+}
+
+impl Collected {
+    fn add(&mut self, selector: &Selector<'_>, event: Event) {
+        let Some(run_id) = event.run_id.as_deref() else {
+            return;
+        };
+        if event.kind == EventKind::RunStart {
+            let parent = event.meta.as_ref().and_then(|m| m.parent_run_id.as_deref());
+            if parent.is_some_and(|parent| selector.matches(parent)) {
+                self.children.start(run_id, event.ts_ms);
+            }
+        }
+        self.children.add_if_known(&event);
+        if selector.matches(run_id) {
+            self.runs.entry(run_id.to_owned()).or_default().push(event);
+        }
+    }
+}
+
+pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
+    let selector = Selector {
+        text: &args.run,
+        prefix: args.run.chars().count() >= MIN_PREFIX,
+    };
+    let inputs = input::open(&args.files)?;
+    let mut collected = Collected::default();
+    let skipped = input::read_events(inputs, |event| collected.add(&selector, event))?;
+    if let Some(warning) = skipped.warning() {
+        render::warning("show", &warning);
+    }
+
+    let run_id = resolve(&selector, &collected.runs)?;
+    let events = collected.runs.remove(&run_id).unwrap_or_default();
+    // Sub-runs in the order they started, as the steps are.
+    let children = collected
+        .children
+        .newest_first()
+        .into_iter()
+        .rev()
+        .filter(|child| child.parent_run_id() == Some(run_id.as_str()))
+        .collect::<Vec<_>>();
+
+    let mut out = BufWriter::new(anstream::stdout().lock());
+    story(&mut out, &run_id, events, &children)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The one run the request means, or an error that says why there is none.
+fn resolve(
+    selector: &Selector<'_>,
+    runs: &BTreeMap<String, Vec<Event>>,
+) -> Result<String, CliError> {
+    let text = selector.text;
+    // A whole id wins even when it is also the prefix of longer ones.
+    if runs.contains_key(text) {
+        return Ok(text.to_owned());
+    }
+    if !selector.prefix {
+        return Err(CliError::usage(format!(
+            "no run has the id \"{text}\", and a prefix must have at least {MIN_PREFIX} characters"
+        )));
+    }
+    let mut ids = runs.keys();
+    match (ids.next(), ids.next()) {
+        (None, _) => Err(CliError::failure(format!(
+            "no run id starts with \"{text}\""
+        ))),
+        (Some(only), None) => Ok(only.clone()),
+        (Some(_), Some(_)) => {
+            let mut table = Table::new(vec![Align::Left]);
+            for (run_id, events) in runs {
+                let summary = summarize(events);
+                table.row(vec![
+                    Cell::plain(run_id),
+                    Cell::plain(
+                        summary
+                            .as_ref()
+                            .map_or(String::new(), |run| render::timestamp(run.started_ms())),
+                    ),
+                    Cell::plain(render::or_dash(
+                        summary.as_ref().and_then(|run| run.agent()),
+                    )),
+                ]);
+            }
+            Err(CliError::failure(format!(
+                "{} runs have ids starting with \"{text}\"; give more of the id:\n{}",
+                runs.len(),
+                table.lines("  ").join("\n")
+            )))
+        }
+    }
+}
+
+/// The summary of one run's events.
+fn summarize(events: &[Event]) -> Option<RunSummary> {
+    let mut summaries = Summaries::default();
+    events.iter().for_each(|event| summaries.add(event));
+    summaries.newest_first().pop()
+}
+
+/// Width of the labels of the run's facts, so the two blocks of them line up.
+const LABEL: usize = 16;
+
+fn fact(out: &mut impl Write, label: &str, value: &str) -> io::Result<()> {
+    writeln!(out, "{HEADER}{label:<LABEL$}{HEADER:#}{value}")
+}
+
+fn story(
+    out: &mut impl Write,
+    run_id: &str,
+    mut events: Vec<Event>,
+    children: &[RunSummary],
+) -> io::Result<()> {
+    // A run is found through its events, so it has at least one.
+    let Some(summary) = summarize(&events) else {
+        return Ok(());
+    };
+
+    fact(out, "run_id", run_id)?;
+    if summary.has_run_start() {
+        for (label, value) in [
+            ("agent", summary.agent()),
+            ("model", summary.model()),
+            ("prompt_version", summary.prompt_version()),
+            ("tools_version", summary.tools_version()),
+        ] {
+            fact(out, label, render::or_dash(value))?;
+        }
+        if let Some(parent) = summary.parent_run_id() {
+            fact(out, "parent_run_id", parent)?;
+        }
+        if let Some(version) = summary.schema_version().filter(|v| *v != 1) {
+            fact(out, "schema_version", &version.to_string())?;
+        }
+        fact(out, "started", &render::timestamp(summary.started_ms()))?;
+    } else {
+        fact(
+            out,
+            "versions",
+            &format!("{NOTE}unknown: no run_start event in the input{NOTE:#}"),
+        )?;
+        let how = if summary.has_stop() {
+            "the stop's time less the run's duration"
+        } else {
+            "its first event in the input"
+        };
+        let started = render::timestamp(summary.started_ms());
+        fact(out, "started", &format!("{started} {DIM}({how}){DIM:#}"))?;
+    }
+
+    events.retain(|e| matches!(e.kind, EventKind::ToolResult | EventKind::LlmResult));
+    // Step ids are taken when a call starts, so this is the order the calls began in,
+    // with a nested call right after its parent (whose event was written after it).
+    events.sort_by_key(|e| (e.step_id.is_none(), e.step_id, e.ts_ms));
+    writeln!(out)?;
+    if events.is_empty() {
+        writeln!(out, "{DIM}(no tool or LLM calls in the input){DIM:#}")?;
+    } else {
+        let last_step = if summary.has_stop() {
+            summary.steps()
+        } else {
+            0
+        };
+        steps(out, &events, last_step, summary.has_stop())?;
+    }
+
+    if !children.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{HEADER}sub-runs{HEADER:#}")?;
+        runs_cmd::write_table(out, "  ", children)?;
+    }
+
+    writeln!(out)?;
+    match summary.stop_reason() {
+        Some(reason) => {
+            let cell = runs_cmd::stop_reason_cell(Some(reason));
+            fact(out, "stop_reason", &cell.styled())?;
+            if let Some(ms) = summary.duration_ms() {
+                fact(out, "duration", &render::duration(ms))?;
+            }
+            fact(out, "usage", &usage(&summary))?;
+        }
+        None => {
+            let last = render::timestamp(summary.last_ts_ms());
+            fact(
+                out,
+                "stop_reason",
+                &format!(
+                    "{NOTE}- (no stop event: still running, or its process died; last event at {last}){NOTE:#}"
+                ),
+            )?;
+            fact(out, "usage", &format!("so far {}", usage(&summary)))?;
+        }
+    }
+    Ok(())
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn usage(run: &RunSummary) -> String {
+    let mut text = format!(
+        "{}: {} ({}), {}; {} input + {} output tokens",
+        plural(run.steps(), "step", "steps"),
+        plural(run.tool_calls(), "tool call", "tool calls"),
+        plural(run.tool_errors(), "error", "errors"),
+        plural(run.llm_calls(), "LLM call", "LLM calls"),
+        run.input_tokens(),
+        run.output_tokens(),
+    );
+    if let Some(spend) = run.spend_usd() {
+        text.push_str("; ");
+        text.push_str(&render::spend(spend));
+    }
+    text
+}
+
+/// The table of steps, with the redacted args and hash errors on lines of their own,
+/// and a row for each run of step ids that has no event.
+fn steps(out: &mut impl Write, events: &[Event], last_step: u64, stopped: bool) -> io::Result<()> {
+    let parents: BTreeMap<u64, u64> = events
+        .iter()
+        .filter_map(|e| Some((e.step_id?, e.parent_step_id?)))
+        .collect();
+    let depth = |event: &Event| {
+        let mut depth = 0;
+        let mut parent = event.parent_step_id;
+        // Bounded: a log that claims a cycle of parents must not hang us.
+        while let Some(step) = parent.filter(|_| depth < 32) {
+            depth += 1;
+            parent = parents.get(&step).copied();
+        }
+        depth
+    };
+
+    use Align::{Left, Right};
+    let mut table = Table::new(vec![Right, Left, Right, Left, Left]);
+    table.header(&["STEP", "CALL", "DURATION", "STATUS", "DETAIL"]);
+    // Lines printed under a row: (row index, indentation in columns, text).
+    let mut extras: Vec<(usize, usize, String)> = Vec::new();
+    let seen: BTreeSet<u64> = events.iter().filter_map(|e| e.step_id).collect();
+    let last = last_step.max(seen.last().copied().unwrap_or(0));
+    let mut next_expected = 1;
+    let missing = if stopped {
+        "not in the input"
+    } else {
+        "not in the input: still running, or lost"
+    };
+    let gap = |table: &mut Table, from: u64, to: u64| {
+        if from > to {
+            return;
+        }
+        let steps = if from == to {
+            from.to_string()
+        } else {
+            format!("{from}-{to}")
+        };
+        table.row(vec![
+            Cell::plain(steps),
+            Cell::new("(no event)", NOTE),
+            Cell::plain(""),
+            Cell::plain(""),
+            Cell::new(missing, NOTE),
+        ]);
+    };
+    for event in events {
+        if let Some(step) = event.step_id {
+            gap(&mut table, next_expected, step.saturating_sub(1));
+            next_expected = next_expected.max(step + 1);
+        }
+        let indent = "  ".repeat(depth(event));
+        let step = event.step_id.map_or("?".to_owned(), |s| s.to_string());
+        let duration = event.duration_ms.map_or("-".to_owned(), render::duration);
+        let row = match event.kind {
+            EventKind::LlmResult => vec![
+                Cell::plain(step),
+                Cell::plain(format!(
+                    "{indent}llm {}",
+                    render::or_dash(event.model.as_deref())
+                )),
+                Cell::plain(duration),
+                Cell::plain(""),
+                Cell::plain(llm_detail(event)),
+            ],
+            _ => {
+                let version = event.tool_version.as_deref().map(|v| format!("@{v}"));
+                let name = render::or_dash(event.tool.as_deref());
+                vec![
+                    Cell::plain(step),
+                    Cell::plain(format!("{indent}{name}{}", version.unwrap_or_default())),
+                    Cell::plain(duration),
+                    status_cell(event),
+                    Cell::plain(tool_detail(event)),
+                ]
+            }
+        };
+        let row_index = table.rows();
+        table.row(row);
+        let column = indent.len() + 2;
+        if let Some(args) = &event.args {
+            let args = serde_json::to_string(args).unwrap_or_default();
+            extras.push((row_index, column, format!("args {args}")));
+        }
+        if let Some(error) = &event.hash_error {
+            extras.push((row_index, column, format!("hash_error {error}")));
+        }
+    }
+    gap(&mut table, next_expected, last);
+
+    // The CALL column starts after the STEP column and its two-space gap.
+    let call_column = table.width(0) + 2;
+    for (index, line) in table.lines("").into_iter().enumerate() {
+        writeln!(out, "{line}")?;
+        for (_, column, text) in extras.iter().filter(|(row, ..)| *row == index) {
+            let pad = " ".repeat(call_column + column);
+            writeln!(out, "{pad}{DIM}{text}{DIM:#}")?;
+        }
+    }
+    Ok(())
+}
+
+fn status_cell(event: &Event) -> Cell {
+    match (event.status, event.error.as_deref()) {
+        (Some(Status::Ok), _) => Cell::new("ok", GOOD),
+        (Some(Status::Error), Some(class)) => Cell::new(format!("error {class}"), BAD),
+        (Some(Status::Error), None) => Cell::new("error", BAD),
+        (None, _) => Cell::new("-", PLAIN),
+    }
+}
+
+fn tool_detail(event: &Event) -> String {
+    let mut detail = format!("args_sha {}", render::or_dash(event.args_sha.as_deref()));
+    if let Some(result) = &event.result_sha {
+        detail.push_str(&format!("  result_sha {result}"));
+    }
+    detail
+}
+
+fn llm_detail(event: &Event) -> String {
+    let usage = event.usage.clone().unwrap_or_default();
+    let tokens = |n: Option<u64>| n.map_or("-".to_owned(), |n| n.to_string());
+    let mut detail = format!(
+        "{} in / {} out tokens",
+        tokens(usage.input_tokens),
+        tokens(usage.output_tokens)
+    );
+    if let Some(spend) = usage.spend_usd {
+        detail.push_str(", ");
+        detail.push_str(&render::spend(spend));
+    }
+    detail
+}

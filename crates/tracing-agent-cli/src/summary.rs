@@ -1,0 +1,448 @@
+//! One run, summed up from its events: what `runs` lists and what `show` says of
+//! sub-runs.
+//!
+//! A summary holds counters and a few strings, never the events, so `runs` over a log of
+//! any size needs memory for its number of runs only; the strings many runs share
+//! (agents, models, versions, tool names) are kept once.
+//!
+//! The `stop` event is the authority on what a run used: it was counted by the run
+//! itself, and the log may hold only part of the run (rotated, or several files of which
+//! one was not given). A run without a `stop` (still running, or its process died) is
+//! summed up from the events that are there.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use serde::Serialize;
+use tracing_agent::{EventKind, Status, StopReason};
+
+use crate::event::{Event, Meta, Usage};
+use crate::render;
+
+/// Strings shared between runs, each kept once.
+#[derive(Debug, Default)]
+struct Strings(HashSet<Rc<str>>);
+
+impl Strings {
+    fn get(&mut self, text: &str) -> Rc<str> {
+        if let Some(known) = self.0.get(text) {
+            return known.clone();
+        }
+        let text: Rc<str> = text.into();
+        self.0.insert(text.clone());
+        text
+    }
+
+    fn get_opt(&mut self, text: Option<&str>) -> Option<Rc<str>> {
+        text.map(|text| self.get(text))
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct RunSummary {
+    pub run_id: Rc<str>,
+    start_ts_ms: Option<u64>,
+    /// Boxed, as is `stop`: they are most of a summary, and a run may lack either.
+    meta: Option<Box<RunMeta>>,
+    first_ts_ms: u64,
+    last_ts_ms: u64,
+    /// The distinct tools the run called, sorted: for `--tool` and `--json`.
+    tools: Vec<Rc<str>>,
+    seen: Seen,
+    /// Model of the first LLM call: the model when `run_start` is missing.
+    llm_model: Option<Rc<str>>,
+    stop: Option<Box<Stop>>,
+}
+
+/// The `meta` of the run's `run_start`.
+#[derive(Debug)]
+struct RunMeta {
+    agent: Option<Rc<str>>,
+    model: Option<Rc<str>>,
+    prompt_version: Option<Rc<str>>,
+    tools_version: Option<Rc<str>>,
+    parent_run_id: Option<Rc<str>>,
+    schema_version: Option<u64>,
+}
+
+impl RunMeta {
+    fn new(meta: Option<&Meta>, strings: &mut Strings) -> Self {
+        let default = Meta::default();
+        let meta = meta.unwrap_or(&default);
+        RunMeta {
+            agent: strings.get_opt(meta.agent.as_deref()),
+            model: strings.get_opt(meta.model.as_deref()),
+            prompt_version: strings.get_opt(meta.prompt_version.as_deref()),
+            tools_version: strings.get_opt(meta.tools_version.as_deref()),
+            // Not shared: a parent's id is (almost) as unique as a run's.
+            parent_run_id: meta.parent_run_id.as_deref().map(Rc::from),
+            schema_version: meta.schema_version,
+        }
+    }
+}
+
+/// What the events in the input add up to.
+#[derive(Debug, Default)]
+struct Seen {
+    steps: u64,
+    tool_calls: u64,
+    tool_errors: u64,
+    llm_calls: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+    spend_usd: Option<f64>,
+}
+
+#[derive(Debug)]
+struct Stop {
+    ts_ms: u64,
+    reason: Option<StopReason>,
+    duration_ms: Option<u64>,
+    usage: Usage,
+}
+
+impl RunSummary {
+    fn new(run_id: Rc<str>, ts_ms: u64) -> Self {
+        RunSummary {
+            run_id,
+            start_ts_ms: None,
+            meta: None,
+            first_ts_ms: ts_ms,
+            last_ts_ms: ts_ms,
+            tools: Vec::new(),
+            seen: Seen::default(),
+            llm_model: None,
+            stop: None,
+        }
+    }
+
+    fn add(&mut self, event: &Event, strings: &mut Strings) {
+        self.first_ts_ms = self.first_ts_ms.min(event.ts_ms);
+        self.last_ts_ms = self.last_ts_ms.max(event.ts_ms);
+        match event.kind {
+            // The first one wins: a log given twice must not change what is shown.
+            EventKind::RunStart if self.start_ts_ms.is_none() => {
+                self.start_ts_ms = Some(event.ts_ms);
+                self.meta = Some(Box::new(RunMeta::new(event.meta.as_ref(), strings)));
+            }
+            EventKind::RunStart => {}
+            EventKind::ToolResult => {
+                self.seen.steps += 1;
+                self.seen.tool_calls += 1;
+                if event.status == Some(Status::Error) {
+                    self.seen.tool_errors += 1;
+                }
+                if let Some(tool) = event.tool.as_deref() {
+                    if let Err(at) = self.tools.binary_search_by(|known| (**known).cmp(tool)) {
+                        self.tools.insert(at, strings.get(tool));
+                    }
+                }
+            }
+            EventKind::LlmResult => {
+                self.seen.steps += 1;
+                self.seen.llm_calls += 1;
+                if let Some(usage) = &event.usage {
+                    self.seen.input_tokens += usage.input_tokens.unwrap_or(0);
+                    self.seen.output_tokens += usage.output_tokens.unwrap_or(0);
+                    if let Some(spend) = usage.spend_usd {
+                        *self.seen.spend_usd.get_or_insert(0.0) += spend;
+                    }
+                }
+                if self.llm_model.is_none() {
+                    self.llm_model = strings.get_opt(event.model.as_deref());
+                }
+            }
+            EventKind::Stop if self.stop.is_none() => {
+                self.stop = Some(Box::new(Stop {
+                    ts_ms: event.ts_ms,
+                    reason: event.stop_reason.clone(),
+                    duration_ms: event.duration_ms,
+                    usage: event.usage.clone().unwrap_or_default(),
+                }));
+            }
+            EventKind::Stop => {}
+        }
+    }
+
+    /// When the run started: its `run_start`; without one, its `stop` less the run's
+    /// duration; without either, its earliest event (a tool's event is written when the
+    /// call ends, so that is a little late).
+    pub fn started_ms(&self) -> u64 {
+        if let Some(ts) = self.start_ts_ms {
+            return ts;
+        }
+        match self.stop.as_deref() {
+            Some(Stop {
+                ts_ms,
+                duration_ms: Some(duration),
+                ..
+            }) => ts_ms.saturating_sub(*duration),
+            _ => self.first_ts_ms,
+        }
+    }
+
+    pub fn has_run_start(&self) -> bool {
+        self.start_ts_ms.is_some()
+    }
+
+    pub fn has_stop(&self) -> bool {
+        self.stop.is_some()
+    }
+
+    pub fn last_ts_ms(&self) -> u64 {
+        self.last_ts_ms
+    }
+
+    fn meta(&self) -> Option<&RunMeta> {
+        self.meta.as_deref()
+    }
+
+    pub fn agent(&self) -> Option<&str> {
+        self.meta()?.agent.as_deref()
+    }
+
+    pub fn model(&self) -> Option<&str> {
+        self.meta()
+            .and_then(|meta| meta.model.as_deref())
+            .or(self.llm_model.as_deref())
+    }
+
+    pub fn prompt_version(&self) -> Option<&str> {
+        self.meta()?.prompt_version.as_deref()
+    }
+
+    pub fn tools_version(&self) -> Option<&str> {
+        self.meta()?.tools_version.as_deref()
+    }
+
+    pub fn parent_run_id(&self) -> Option<&str> {
+        self.meta()?.parent_run_id.as_deref()
+    }
+
+    pub fn schema_version(&self) -> Option<u64> {
+        self.meta()?.schema_version
+    }
+
+    /// Whether a `tool_result` of `tool` is in the input.
+    pub fn called(&self, tool: &str) -> bool {
+        self.tools.iter().any(|known| &**known == tool)
+    }
+
+    /// The stop's count if there is a stop that has it, else what the events add up to.
+    fn counted(&self, from_stop: impl Fn(&Usage) -> Option<u64>, seen: u64) -> u64 {
+        self.stop
+            .as_ref()
+            .and_then(|stop| from_stop(&stop.usage))
+            .unwrap_or(seen)
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.counted(|u| u.steps, self.seen.steps)
+    }
+
+    pub fn tool_calls(&self) -> u64 {
+        self.counted(|u| u.tool_calls, self.seen.tool_calls)
+    }
+
+    pub fn tool_errors(&self) -> u64 {
+        self.counted(|u| u.tool_errors, self.seen.tool_errors)
+    }
+
+    pub fn llm_calls(&self) -> u64 {
+        self.counted(|u| u.llm_calls, self.seen.llm_calls)
+    }
+
+    pub fn input_tokens(&self) -> u64 {
+        self.counted(|u| u.input_tokens, self.seen.input_tokens)
+    }
+
+    pub fn output_tokens(&self) -> u64 {
+        self.counted(|u| u.output_tokens, self.seen.output_tokens)
+    }
+
+    /// `None` when no event gave a spend.
+    pub fn spend_usd(&self) -> Option<f64> {
+        self.stop
+            .as_ref()
+            .and_then(|stop| stop.usage.spend_usd)
+            .or(self.seen.spend_usd)
+    }
+
+    /// The run's wall time, from its `stop`; unknown without one.
+    pub fn duration_ms(&self) -> Option<u64> {
+        self.stop.as_ref()?.duration_ms
+    }
+
+    /// `None` without a `stop` event.
+    pub fn stop_reason(&self) -> Option<&str> {
+        let stop = self.stop.as_ref()?;
+        Some(stop.reason.as_ref().map_or("?", StopReason::as_str))
+    }
+
+    /// The line `runs --json` writes: every key always there, `null` where unknown.
+    pub fn json(&self) -> RunJson<'_> {
+        let started_ms = self.started_ms();
+        RunJson {
+            run_id: &self.run_id,
+            started: render::timestamp(started_ms),
+            started_ms,
+            agent: self.agent(),
+            model: self.model(),
+            prompt_version: self.prompt_version(),
+            tools_version: self.tools_version(),
+            parent_run_id: self.parent_run_id(),
+            steps: self.steps(),
+            tool_calls: self.tool_calls(),
+            tool_errors: self.tool_errors(),
+            llm_calls: self.llm_calls(),
+            input_tokens: self.input_tokens(),
+            output_tokens: self.output_tokens(),
+            spend_usd: self.spend_usd(),
+            duration_ms: self.duration_ms(),
+            stop_reason: self.stop_reason(),
+            tools: self.tools.iter().map(|tool| &**tool).collect(),
+            has_run_start: self.has_run_start(),
+        }
+    }
+}
+
+/// One run as `runs --json` writes it; the keys' order is fixed by this struct.
+#[derive(Serialize)]
+pub(crate) struct RunJson<'a> {
+    run_id: &'a str,
+    started: String,
+    started_ms: u64,
+    agent: Option<&'a str>,
+    model: Option<&'a str>,
+    prompt_version: Option<&'a str>,
+    tools_version: Option<&'a str>,
+    parent_run_id: Option<&'a str>,
+    steps: u64,
+    tool_calls: u64,
+    tool_errors: u64,
+    llm_calls: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+    spend_usd: Option<f64>,
+    duration_ms: Option<u64>,
+    stop_reason: Option<&'a str>,
+    tools: Vec<&'a str>,
+    has_run_start: bool,
+}
+
+/// Summaries of runs by run id. Events of no run (`run_id: null`) are not a run and
+/// are left out.
+#[derive(Default)]
+pub(crate) struct Summaries {
+    runs: HashMap<Rc<str>, RunSummary>,
+    strings: Strings,
+}
+
+impl Summaries {
+    /// Adds `event` to its run's summary, starting one for a run not seen before.
+    pub fn add(&mut self, event: &Event) {
+        if let Some(run_id) = event.run_id.as_deref() {
+            if !self.runs.contains_key(run_id) {
+                self.start(run_id, event.ts_ms);
+            }
+            self.add_if_known(event);
+        }
+    }
+
+    /// Adds `event` to its run's summary if that run is being summed up.
+    pub fn add_if_known(&mut self, event: &Event) {
+        let Some(run_id) = event.run_id.as_deref() else {
+            return;
+        };
+        if let Some(run) = self.runs.get_mut(run_id) {
+            run.add(event, &mut self.strings);
+        }
+    }
+
+    /// Starts summing up the run `run_id`: from now on [`add_if_known`] takes its
+    /// events.
+    ///
+    /// [`add_if_known`]: Summaries::add_if_known
+    pub fn start(&mut self, run_id: &str, ts_ms: u64) {
+        let run_id: Rc<str> = run_id.into();
+        self.runs
+            .entry(run_id.clone())
+            .or_insert_with(|| RunSummary::new(run_id, ts_ms));
+    }
+
+    /// Newest first; runs that started in the same millisecond by id, newest UUID v7
+    /// first, so the order never depends on the hash map.
+    pub fn newest_first(self) -> Vec<RunSummary> {
+        let mut runs: Vec<RunSummary> = self.runs.into_values().collect();
+        runs.sort_by(|a, b| (b.started_ms(), &b.run_id).cmp(&(a.started_ms(), &a.run_id)));
+        runs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event;
+
+    fn summary(lines: &[&str]) -> RunSummary {
+        let mut summaries = Summaries::default();
+        for line in lines {
+            summaries.add(&event::parse(line.as_bytes()).unwrap().unwrap());
+        }
+        summaries.newest_first().pop().unwrap()
+    }
+
+    const TOOL_ERR: &str =
+        r#"{"run_id":"r","kind":"tool_result","ts_ms":2000,"tool":"a","status":"error"}"#;
+    const TOOL_OK: &str =
+        r#"{"run_id":"r","kind":"tool_result","ts_ms":3000,"tool":"b","status":"ok"}"#;
+    const LLM: &str = r#"{"run_id":"r","kind":"llm_result","ts_ms":1500,"model":"m1","usage":{"input_tokens":10,"output_tokens":2,"spend_usd":0.5}}"#;
+
+    #[test]
+    fn without_stop_the_events_are_counted() {
+        let run = summary(&[TOOL_ERR, LLM, TOOL_OK]);
+        assert_eq!(run.tool_calls(), 2);
+        assert_eq!(run.tool_errors(), 1);
+        assert_eq!(run.llm_calls(), 1);
+        assert_eq!(run.steps(), 3);
+        assert_eq!(run.spend_usd(), Some(0.5));
+        assert_eq!(run.stop_reason(), None);
+        assert_eq!(run.duration_ms(), None);
+        // No run_start: the earliest event, and the model of the LLM call.
+        assert_eq!(run.started_ms(), 1500);
+        assert_eq!(run.model(), Some("m1"));
+        assert_eq!(run.agent(), None);
+        assert_eq!(run.json().tools, ["a", "b"]);
+        assert!(run.called("a") && !run.called("c"));
+    }
+
+    #[test]
+    fn the_stop_is_the_authority_and_dates_a_run_without_start() {
+        let stop = r#"{"run_id":"r","kind":"stop","ts_ms":9000,"duration_ms":8000,"stop_reason":"max_steps","usage":{"steps":9,"tool_calls":7,"tool_errors":3,"llm_calls":2,"input_tokens":1,"output_tokens":1,"spend_usd":0.25}}"#;
+        let run = summary(&[TOOL_ERR, stop]);
+        assert_eq!(run.tool_calls(), 7);
+        assert_eq!(run.tool_errors(), 3);
+        assert_eq!(run.spend_usd(), Some(0.25));
+        assert_eq!(run.stop_reason(), Some("max_steps"));
+        assert_eq!(run.started_ms(), 1000);
+    }
+
+    #[test]
+    fn the_run_start_gives_versions_and_start() {
+        let start = r#"{"run_id":"r","kind":"run_start","ts_ms":1200,"meta":{"agent":"a1","model":"m0","prompt_version":"v1","tools_version":"t1","parent_run_id":"p","schema_version":1}}"#;
+        let run = summary(&[LLM, start, TOOL_OK]);
+        assert_eq!(run.started_ms(), 1200);
+        assert_eq!(run.model(), Some("m0"));
+        assert_eq!(run.agent(), Some("a1"));
+        assert_eq!(run.parent_run_id(), Some("p"));
+        assert_eq!(run.spend_usd(), Some(0.5));
+    }
+
+    #[test]
+    fn events_of_no_run_make_no_run() {
+        let mut summaries = Summaries::default();
+        let line = r#"{"run_id":null,"kind":"tool_result","ts_ms":1,"tool":"x"}"#;
+        summaries.add(&event::parse(line.as_bytes()).unwrap().unwrap());
+        assert!(summaries.newest_first().is_empty());
+    }
+}
