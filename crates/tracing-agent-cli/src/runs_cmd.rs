@@ -115,7 +115,7 @@ fn keep(run: &RunSummary, args: &RunsArgs, cutoff_ms: Option<u64>) -> bool {
     let any = |wanted: &[String], value: Option<&str>| {
         wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w == v))
     };
-    cutoff_ms.map_or(true, |cutoff| run.started_ms() >= cutoff)
+    cutoff_ms.is_none_or(|cutoff| run.started_ms() >= cutoff)
         && any(&args.stop_reason, Some(run.stop_reason().unwrap_or("-")))
         && any(&args.agent, run.agent())
         && (args.tool.is_empty() || args.tool.iter().any(|tool| run.called(tool)))

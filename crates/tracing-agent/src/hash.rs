@@ -212,7 +212,7 @@ impl ArgsHasher {
     /// the cost of a rewrite.
     pub fn arg<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         debug_assert!(
-            self.last.map_or(true, |last| last < name),
+            self.last.is_none_or(|last| last < name),
             "ArgsHasher: parameter `{name}` fed after `{}`; names must be unique and ascending",
             self.last.unwrap_or_default()
         );
