@@ -207,3 +207,22 @@ fn rolling_output_writes_todays_file_and_keeps_logs_days_files() {
         "only our own files are pruned"
     );
 }
+
+#[test]
+fn dropping_the_guard_waits_for_a_slow_writer_to_drain_the_queue() {
+    // 700 events at 2 ms each: longer than tracing-appender's own one-second flush.
+    let slow = SlowWriter {
+        lines: Arc::default(),
+        delay: Duration::from_millis(2),
+    };
+    let queue = Queue {
+        capacity: std::num::NonZeroUsize::new(1000).unwrap(),
+        when_full: WhenFull::Block,
+    };
+    let (layer, guard) = AgentLayer::new().with_background_writer(slow.clone(), queue);
+    let stats = layer.stats();
+    drive(layer, 1, 100, 5);
+    drop(guard);
+    assert_eq!(count_lines(&slow.lines), 100 * 7);
+    assert_eq!(stats.failed(), 0);
+}

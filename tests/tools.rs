@@ -411,7 +411,36 @@ fn unhashable_arguments_never_break_the_call() {
         "{first}"
     );
     let second = events[1]["hash_error"].as_str().unwrap();
-    assert!(second.contains("refused on purpose"), "{second}");
+    assert!(
+        second.contains("value") && second.contains("`Serialize` impl failed"),
+        "{second}"
+    );
+    assert!(
+        !second.contains("refused on purpose"),
+        "an impl's own words may hold data: {second}"
+    );
+}
+
+#[agent_tool]
+fn by_email(index: HashMap<String, HashMap<u64, bool>>) -> usize {
+    index.len()
+}
+
+#[test]
+fn hash_errors_never_carry_argument_data() {
+    let index = HashMap::from([("alice@example.com".to_owned(), HashMap::from([(7, true)]))]);
+    let (_, cap) = capture(|| by_email(index));
+    let text = cap.text();
+    assert!(
+        !text.contains("alice"),
+        "a map key leaked into the event: {text}"
+    );
+    let event = &cap.events()[0];
+    let message = event["hash_error"].as_str().unwrap();
+    assert!(
+        message.contains("index[<key>].<key>") && message.contains("not a string"),
+        "{message}"
+    );
 }
 
 #[derive(Debug)]

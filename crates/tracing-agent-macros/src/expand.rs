@@ -67,8 +67,9 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     } else {
         quote! {{
             let __agent_entered = __agent_call.span().enter();
-            #[allow(clippy::redundant_closure_call)]
-            (move || #body)()
+            // Called through an `FnOnce` bound: a body that returns a borrow of a
+            // captured `&mut self` compiles only as a once-called closure.
+            #rt::call_once(move || #body)
         }}
     };
     let report = report_outcome(attr, tool);

@@ -194,7 +194,10 @@ pub enum Output {
 /// `logging.output` as written; checked into an [`Output`] so that a missing or misplaced
 /// key is reported with what `to` needs.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map such as `{ to: stdout }`, `{ to: file, path: FILE }` or `{ to: rolling, directory: DIR }`"
+)]
 struct OutputDoc {
     to: OutputKind,
     path: Option<PathBuf>,
@@ -309,7 +312,8 @@ pub enum WhenFull {
 pub struct Privacy {
     /// Keys whose values are redacted in stored args, matched case-insensitively on the
     /// key with `_`, `-`, `.` and spaces removed, anywhere in the key (`X-Api-Key` matches
-    /// `api_key`). Setting it replaces the default list.
+    /// `api_key`); an entry starting with `=` matches the whole key only (`=token` catches
+    /// `token`, not `max_tokens`). Setting it replaces the default list.
     pub redact_keys: Vec<String>,
     /// Also redact string values that look like emails, bearer tokens or card numbers.
     pub redact_values: bool,
@@ -334,14 +338,17 @@ pub const DEFAULT_REDACT_KEYS: &[&str] = &[
     "password",
     "passwd",
     "secret",
-    "token",
     "api_key",
     "apikey",
     "access_key",
     "private_key",
+    "access_token",
+    "refresh_token",
+    "auth_token",
+    "id_token",
+    "session_token",
     "authorization",
     "cookie",
-    "session",
     "credential",
     "email",
     "phone",
@@ -350,6 +357,9 @@ pub const DEFAULT_REDACT_KEYS: &[&str] = &[
     "credit_card",
     "cvv",
     "iban",
+    "=token",
+    "=session",
+    "=pin",
 ];
 
 impl Default for Privacy {

@@ -188,7 +188,6 @@ pub struct ArgsHasher {
     scratch: Option<Box<Scratch>>,
     object: Object,
     error: Option<HashError>,
-    last: Option<&'static str>,
 }
 
 impl ArgsHasher {
@@ -200,23 +199,16 @@ impl ArgsHasher {
             scratch: Some(scratch),
             object,
             error: None,
-            last: None,
         }
     }
 
     /// Adds parameter `name`. Records the first error (naming the parameter) and ignores
     /// later parameters.
     ///
-    /// Names MUST be fed in ascending code-point (byte) order; the `#[agent_tool]` macro sorts
-    /// them at compile time. This is debug-asserted; release builds still sort correctly, at
-    /// the cost of a rewrite.
+    /// Feed names in ascending code-point (byte) order, as the `#[agent_tool]` macro does
+    /// at compile time: then nothing is re-sorted. Names in another order still give the
+    /// reference hash, at the cost of a rewrite.
     pub fn arg<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
-        debug_assert!(
-            self.last.is_none_or(|last| last < name),
-            "ArgsHasher: parameter `{name}` fed after `{}`; names must be unique and ascending",
-            self.last.unwrap_or_default()
-        );
-        self.last = Some(name);
         let Some(scratch) = self.scratch.as_deref_mut() else {
             return;
         };
@@ -260,7 +252,6 @@ impl Default for ArgsHasher {
 impl fmt::Debug for ArgsHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ArgsHasher")
-            .field("last", &self.last)
             .field("error", &self.error)
             .finish_non_exhaustive()
     }

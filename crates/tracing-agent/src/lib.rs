@@ -53,7 +53,7 @@ mod tool;
 pub use error_class::ErrorClass;
 pub use layer::AgentLayer;
 pub use llm::{record_llm, LlmUsage};
-pub use output::FlushGuard;
+pub use output::{FlushGuard, FLUSH_TIMEOUT};
 pub use redact::REDACTED;
 pub use run::{Run, RunMeta, RunUsage, StopReason, Stopped};
 pub use schema::{EventKind, Status, SCHEMA_VERSION};
@@ -103,6 +103,12 @@ pub mod __private {
         value: &T,
     ) {
         args.redacted_arg(name, value);
+    }
+
+    /// Runs a sync tool's body.
+    #[inline(always)]
+    pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+        body()
     }
 
     /// Type-checks a result against [`ToolResult`].

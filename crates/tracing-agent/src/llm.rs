@@ -35,7 +35,8 @@ impl LlmUsage {
         }
     }
 
-    /// What the call cost, in USD.
+    /// What the call cost, in USD. A value that is not finite or is negative is ignored
+    /// (as if not given).
     pub fn spend_usd(mut self, usd: f64) -> Self {
         self.spend_usd = Some(usd);
         self
@@ -60,8 +61,10 @@ pub fn record_llm(usage: LlmUsage) {
             .map(|id| hooks.find(dispatch, id))
             .unwrap_or_default();
         let step_id = found.run.as_ref().map(|run| run.next_step());
-        // A caller that gives tokens but no cost gets the configured price.
-        let spend_usd = usage.spend_usd.or_else(|| {
+        // A caller that gives tokens but no cost gets the configured price. A cost that is
+        // not a finite amount >= 0 is ignored: one NaN would poison the run's total.
+        let given = usage.spend_usd.filter(|usd| usd.is_finite() && *usd >= 0.0);
+        let spend_usd = given.or_else(|| {
             let price = hooks.emitter.settings().price(&usage.model)?;
             Some(price.spend_usd(usage.input_tokens, usage.output_tokens))
         });

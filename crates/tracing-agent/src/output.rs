@@ -11,6 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
@@ -19,7 +20,7 @@ use crate::config::{ConfigError, Output, Queue, WhenFull};
 use crate::sink::SinkStats;
 
 /// Keep it alive for as long as the agent runs: dropping it flushes every queued event to
-/// the output (waiting at most about a second), e.g. at the end of `main`.
+/// the output (waiting up to [`FLUSH_TIMEOUT`]), e.g. at the end of `main`.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), tracing_agent::config::ConfigError> {
@@ -35,9 +36,28 @@ pub struct FlushGuard {
     stats: Option<Arc<SinkStats>>,
 }
 
+/// How long dropping a [`FlushGuard`] waits for the queue to drain.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Drop for FlushGuard {
     fn drop(&mut self) {
-        drop(self.worker.take()); // flushes the queue
+        if let Some(stats) = &self.stats {
+            // Wait for the writer ourselves: `tracing-appender`'s guard gives up after a
+            // second, and when it cannot even queue its shutdown message it prints to
+            // stdout, which may be the event stream.
+            let deadline = Instant::now() + FLUSH_TIMEOUT;
+            while stats.unsettled() > 0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let lost = stats.unsettled();
+            if lost > 0 {
+                stats.lose(lost);
+                eprintln!(
+                    "tracing-agent: {lost} events were still queued after {FLUSH_TIMEOUT:?} at shutdown and are lost"
+                );
+            }
+        }
+        drop(self.worker.take());
         if let Some(stats) = &self.stats {
             let (dropped, failed) = (stats.dropped(), stats.failed());
             if dropped > 0 || failed > 0 {
@@ -87,6 +107,14 @@ pub(crate) fn open(output: &Output, logs_days: u32) -> Result<Box<dyn Write + Se
             directory,
             file_prefix,
         } => {
+            // Created first: the appender's pruning of old files would otherwise report a
+            // missing directory on stderr at the first start.
+            std::fs::create_dir_all(directory).map_err(|error| {
+                ConfigError::new(format!(
+                    "logging.output: cannot create the directory {}: {error}",
+                    directory.display()
+                ))
+            })?;
             let appender = RollingFileAppender::builder()
                 .rotation(Rotation::DAILY)
                 .filename_prefix(file_prefix)
@@ -136,6 +164,7 @@ impl<W: Write> Write for Counting<W> {
         if let Err(error) = self.inner.write_all(line) {
             self.stats.fail(&error);
         }
+        self.stats.settle();
         Ok(line.len())
     }
 

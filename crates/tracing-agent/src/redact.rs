@@ -13,19 +13,27 @@ pub const REDACTED: &str = "[REDACTED]";
 /// The redaction rules of one layer.
 #[derive(Clone, Debug)]
 pub(crate) struct Redactor {
-    /// Normalized (see [`normalize_key`]) key fragments.
-    keys: Vec<String>,
+    /// Normalized (see [`normalize_key`]) fragments a key may contain.
+    fragments: Vec<String>,
+    /// Normalized keys matched whole (written `=token` in the config): words like `token`
+    /// or `session` that would catch `max_tokens` or `session_id` as fragments.
+    whole: Vec<String>,
     values: bool,
 }
 
 impl Redactor {
     pub(crate) fn new(keys: &[String], values: bool) -> Self {
-        Redactor {
-            keys: keys
-                .iter()
-                .map(|k| normalize_key(k))
+        let (whole, fragments): (Vec<&String>, Vec<&String>) =
+            keys.iter().partition(|k| k.starts_with('='));
+        let normalized = |keys: Vec<&String>| -> Vec<String> {
+            keys.into_iter()
+                .map(|k| normalize_key(k.trim_start_matches('=')))
                 .filter(|k| !k.is_empty())
-                .collect(),
+                .collect()
+        };
+        Redactor {
+            fragments: normalized(fragments),
+            whole: normalized(whole),
             values,
         }
     }
@@ -40,6 +48,20 @@ impl Redactor {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
                     self.redact(Some(k), v);
+                }
+                if self.values && map.keys().any(|k| looks_sensitive(k)) {
+                    // Keys are data too (a map indexed by email address).
+                    *map = std::mem::take(map)
+                        .into_iter()
+                        .enumerate()
+                        .map(|(n, (k, v))| {
+                            if looks_sensitive(&k) {
+                                (format!("{REDACTED}#{}", n + 1), v)
+                            } else {
+                                (k, v)
+                            }
+                        })
+                        .collect();
                 }
             }
             Value::Array(items) => {
@@ -59,9 +81,11 @@ impl Redactor {
 
     fn is_secret_key(&self, key: &str) -> bool {
         let key = normalize_key(key);
-        self.keys
-            .iter()
-            .any(|fragment| key.contains(fragment.as_str()))
+        self.whole.contains(&key)
+            || self
+                .fragments
+                .iter()
+                .any(|fragment| key.contains(fragment.as_str()))
     }
 }
 
@@ -175,7 +199,7 @@ fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]
@@ -233,6 +257,20 @@ mod tests {
         }
         assert!(!r.is_secret_key("author"));
         assert!(!r.is_secret_key("query"));
+        // Whole-key words: `token` and `session` alone, not inside other words.
+        for key in [
+            "token",
+            "Token",
+            "session",
+            "access_token",
+            "refresh-token",
+            "session_token",
+        ] {
+            assert!(r.is_secret_key(key), "{key}");
+        }
+        for key in ["max_tokens", "session_id", "token_count"] {
+            assert!(!r.is_secret_key(key), "{key}");
+        }
     }
 
     #[test]
@@ -243,6 +281,7 @@ mod tests {
             "headers": [{"Authorization": "Bearer abcdefgh12345"}],
             "to": "josé@exämple.com",
             "card": 4111111111111111u64,
+            "visits_by_address": {"bob@example.com": {"visits": 3}, "plain": 1},
             "limit": 5
         });
         default_redactor().redact(None, &mut args);
@@ -254,6 +293,7 @@ mod tests {
                 "headers": [{"Authorization": REDACTED}],
                 "to": REDACTED,
                 "card": REDACTED,
+                "visits_by_address": {"[REDACTED]#1": {"visits": 3}, "plain": 1},
                 "limit": 5
             })
         );

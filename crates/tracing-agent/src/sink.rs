@@ -26,6 +26,8 @@ pub struct SinkStats {
     /// The background writer's count of events dropped from a full queue (lossy mode).
     dropped: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter>,
     dropped_reported: AtomicBool,
+    /// Lines the background writer has finished with (written or failed).
+    settled: AtomicU64,
     /// Drops already added to `agent_events_dropped_total`.
     dropped_in_metrics: AtomicU64,
     /// Whether losses go to `agent_events_dropped_total` (metrics are on).
@@ -54,12 +56,46 @@ impl SinkStats {
         let _ = self.dropped.set(counter);
     }
 
+    /// The background writer finished with one line.
+    pub(crate) fn settle(&self) {
+        self.settled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Lines handed to the background writer that it has not finished with yet.
+    pub(crate) fn unsettled(&self) -> u64 {
+        let expected = self.written().saturating_sub(self.dropped());
+        expected.saturating_sub(self.settled.load(Ordering::Relaxed))
+    }
+
+    /// Counts `count` events lost at shutdown (still queued when the flush timed out).
+    pub(crate) fn lose(&self, count: u64) {
+        self.failed.fetch_add(count, Ordering::Relaxed);
+        if self.losses_in_metrics.load(Ordering::Relaxed) {
+            crate::metrics::events_lost(count);
+        }
+    }
+
     pub(crate) fn count_losses_in_metrics(&self, on: bool) {
         self.losses_in_metrics.store(on, Ordering::Relaxed);
     }
 
+    /// Counts an event the producer could not hand over. With a background writer that
+    /// means its thread is gone, which is worth saying.
+    fn fail_to_hand_over(&self, error: &io::Error) {
+        let hint = if self.dropped.get().is_some() {
+            "; the background writer has stopped: was the FlushGuard dropped early?"
+        } else {
+            ""
+        };
+        self.fail_with(error, hint);
+    }
+
     /// Counts a failed write and reports the first one on stderr.
     pub(crate) fn fail(&self, error: &io::Error) {
+        self.fail_with(error, "");
+    }
+
+    fn fail_with(&self, error: &io::Error, hint: &str) {
         self.failed.fetch_add(1, Ordering::Relaxed);
         if self.losses_in_metrics.load(Ordering::Relaxed) {
             crate::metrics::events_lost(1);
@@ -69,7 +105,7 @@ impl SinkStats {
             // are in `SinkStats::failed`.
             let _ = writeln!(
                 io::stderr(),
-                "tracing-agent: could not write an event ({error}); further failures are counted, not reported"
+                "tracing-agent: could not write an event ({error}{hint}); further failures are counted, not reported"
             );
         }
     }
@@ -168,7 +204,7 @@ impl Emitter {
                     self.stats.written.fetch_add(1, Ordering::Relaxed);
                     self.stats.check_dropped();
                 }
-                Ok(Err(error)) => self.stats.fail(&error),
+                Ok(Err(error)) => self.stats.fail_to_hand_over(&error),
                 Err(_) => self.stats.fail(&io::Error::other("the writer panicked")),
             }
         });

@@ -126,8 +126,9 @@ impl ToolArgs {
                     text.push_str(&canonical);
                 }
                 Err(error) => {
-                    self.error
-                        .get_or_insert_with(|| format!("parameter `{name}`: {error}"));
+                    self.error.get_or_insert_with(|| {
+                        format!("parameter `{name}`: {}", error.message_without_data())
+                    });
                 }
             },
         }
@@ -155,7 +156,7 @@ impl ToolArgs {
             ArgsHash::Plain(hasher) => match hasher.finish() {
                 Ok(sha) => Some(Digest::Plain(sha)),
                 Err(e) => {
-                    error = Some(e.to_string());
+                    error = Some(e.message_without_data().to_owned());
                     None
                 }
             },
@@ -185,10 +186,10 @@ fn result_digest<T: Serialize + ?Sized>(settings: &Settings, value: &T) -> Resul
     match &settings.hash_key {
         None => hash::sha24(value)
             .map(Digest::Plain)
-            .map_err(|e| e.to_string()),
+            .map_err(|e| e.message_without_data().to_owned()),
         Some(key) => hash::canonical_json(value)
             .map(|canonical| Digest::Keyed(key.sha24(canonical.as_bytes())))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| e.message_without_data().to_owned()),
     }
 }
 

@@ -50,6 +50,7 @@ fn ignored(_: u8, kept: u8) -> u8 {
 
 struct Service {
     name: String,
+    items: Vec<u32>,
 }
 
 impl Service {
@@ -61,6 +62,16 @@ impl Service {
     #[agent_tool]
     async fn rename(&mut self, name: String) -> String {
         std::mem::replace(&mut self.name, name)
+    }
+
+    #[agent_tool(skip_result)]
+    fn items_mut(&mut self) -> &mut Vec<u32> {
+        &mut self.items
+    }
+
+    #[agent_tool]
+    fn first_item(&self) -> Option<&u32> {
+        self.items.first()
     }
 
     #[agent_tool]
@@ -76,8 +87,13 @@ fn main() {
     assert_eq!(generic(5u8), 0);
     assert_eq!(opaque(3).count(), 3);
     assert_eq!(ignored(1, 2), 2);
-    let mut service = Service { name: "a".into() };
+    let mut service = Service {
+        name: "a".into(),
+        items: vec![],
+    };
     assert_eq!(service.name_len(), 1);
+    service.items_mut().push(7);
+    assert_eq!(service.first_item(), Some(&7));
     let _ = async_parse("1".into());
     let _ = service.rename("bc".into());
     assert_eq!(service.consume("!"), "a!");

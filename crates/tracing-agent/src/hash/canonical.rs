@@ -443,7 +443,7 @@ impl ser::SerializeMap for Map<'_> {
                 SerError::protocol("a map value without a key"),
             ));
         };
-        self.value(key, value, |scratch| Segment::Field(scratch.key_text(&key)))
+        self.value(key, value, |scratch| Segment::Entry(scratch.key_text(&key)))
     }
 
     fn end(self) -> Result<(), SerError> {

@@ -8,12 +8,19 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq)]
 pub struct HashError {
     message: String,
+    without_data: String,
 }
 
 impl HashError {
     /// The full message (the same text as `Display`).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The message without map keys or a `Serialize` impl's own words (they may hold
+    /// argument values): what the `hash_error` key of an event says.
+    pub fn message_without_data(&self) -> &str {
+        &self.without_data
     }
 }
 
@@ -95,7 +102,10 @@ impl std::error::Error for JsonTextError {}
 /// One step of the path from the hashed value down to the failure.
 #[derive(Debug)]
 pub(crate) enum Segment {
+    /// A struct field or enum variant: a name from the code.
     Field(String),
+    /// The value of a map entry, under this key: data, left out of event-safe messages.
+    Entry(String),
     Index(usize),
     /// The key (rather than the value) of a map entry.
     Key,
@@ -143,34 +153,40 @@ impl SerError {
 
     /// The public error; `param` is the tool parameter the value was (the path's root).
     pub(crate) fn into_public(self, param: Option<&str>) -> HashError {
-        let mut message = String::new();
-        if let Some(param) = param {
-            message.push_str(&format!("parameter `{param}`: "));
+        let prefix = param.map_or_else(String::new, |param| format!("parameter `{param}`: "));
+        let root = param.unwrap_or("$");
+        HashError {
+            message: format!("{prefix}{}", self.describe(root, false)),
+            without_data: format!("{prefix}{}", self.describe(root, true)),
         }
-        message.push_str(&self.describe(param.unwrap_or("$")));
-        HashError { message }
     }
 
-    fn describe(&self, root: &str) -> String {
-        let path = self.render_path(root);
+    /// `without_data` leaves out map keys and custom messages: they may hold the very
+    /// values (emails, secrets) that events must never contain.
+    fn describe(&self, root: &str, without_data: bool) -> String {
+        let path = self.render_path(root, without_data);
         match &self.0.kind {
             Kind::KeyNotString(found) => {
                 format!("map key at `{path}` is not a string (found {found})")
             }
+            Kind::Custom(_) if without_data => format!("`Serialize` impl failed at `{path}`"),
             Kind::Custom(message) => format!("`Serialize` impl failed at `{path}`: {message}"),
             Kind::Protocol(what) => format!("`Serialize` impl misbehaved at `{path}`: {what}"),
         }
     }
 
-    fn render_path(&self, root: &str) -> String {
+    fn render_path(&self, root: &str, without_data: bool) -> String {
         let mut path = root.to_owned();
         for segment in self.0.path.iter().rev() {
             match segment {
-                Segment::Field(name) if is_plain(name) => {
+                Segment::Entry(_) if without_data => path.push_str("[<key>]"),
+                Segment::Field(name) | Segment::Entry(name) if is_plain(name) => {
                     path.push('.');
                     path.push_str(name);
                 }
-                Segment::Field(name) => path.push_str(&format!("[{name:?}]")),
+                Segment::Field(name) | Segment::Entry(name) => {
+                    path.push_str(&format!("[{name:?}]"))
+                }
                 Segment::Index(index) => path.push_str(&format!("[{index}]")),
                 Segment::Key => path.push_str(".<key>"),
             }
@@ -189,7 +205,7 @@ fn is_plain(name: &str) -> bool {
 
 impl fmt::Display for SerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe("$"))
+        f.write_str(&self.describe("$", false))
     }
 }
 
