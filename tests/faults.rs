@@ -98,3 +98,44 @@ fn write_failures_are_reported_once_on_stderr() {
     assert_eq!(reports, 1, "{stderr}");
     assert!(stderr.contains("no space left on device"), "{stderr}");
 }
+
+/// The child of `a_global_filter_that_hides_runs_is_reported_once`.
+#[test]
+#[ignore = "the child process of a_global_filter_that_hides_runs_is_reported_once"]
+fn filtered_out_child() {
+    if std::env::var_os("TRACING_AGENT_FILTER_CHILD").is_none() {
+        return;
+    }
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::LevelFilter::WARN)
+        .with(AgentLayer::new());
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..3 {
+            let run = Run::start(RunMeta::new("t"));
+            run.in_scope(|| work(1));
+            run.stop(StopReason::Completed);
+        }
+    });
+}
+
+#[test]
+fn a_global_filter_that_hides_runs_is_reported_once() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "filtered_out_child", "--nocapture"])
+        .env("TRACING_AGENT_FILTER_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains("\"kind\""),
+        "the filter hid every event: {stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("a filter disabled the run's span").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("tracing_agent::run=info"), "{stderr}");
+}

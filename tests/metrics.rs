@@ -383,3 +383,38 @@ fn a_writer_that_works_drops_nothing() {
     assert!(!series.keys().any(|k| k.contains("dropped")));
     assert_eq!(capture.of_kind("stop").len(), 1);
 }
+
+/// A writer that takes 2 ms a line: behind a one-event lossy queue, it makes drops.
+struct SlowDisk;
+impl io::Write for SlowDisk {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn events_a_lossy_queue_drops_are_counted() {
+    let queue = tracing_agent::config::Queue {
+        capacity: std::num::NonZeroUsize::new(1).unwrap(),
+        when_full: tracing_agent::config::WhenFull::Drop,
+    };
+    let (layer, guard) = AgentLayer::new().with_background_writer(SlowDisk, queue);
+    let stats = layer.stats();
+    let series = record(layer, || {
+        for _ in 0..20 {
+            let run = Run::start(RunMeta::new("a"));
+            run.in_scope(|| lookup(1).unwrap());
+            run.stop(StopReason::Completed);
+        }
+    });
+    drop(guard);
+    assert!(stats.dropped() > 0, "a slow writer behind one slot drops");
+    assert_eq!(
+        series["counter agent_events_dropped_total{}"],
+        Value::Counter(stats.dropped())
+    );
+}

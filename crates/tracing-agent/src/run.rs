@@ -331,7 +331,12 @@ impl Run {
             Some((emitter, parent_run)) => (Some(emitter), parent_run),
             // No `AgentLayer` installed (or the span is filtered out): the run still
             // counts what reaches it, but writes nothing.
-            None => (None, None),
+            None => {
+                if span.is_disabled() {
+                    warn_if_filtered_out();
+                }
+                (None, None)
+            }
         };
         let state = Arc::new(RunState {
             run_id,
@@ -420,6 +425,20 @@ impl Run {
             stop_reason: reason,
             usage,
         }
+    }
+}
+
+/// An `AgentLayer` is installed but a filter disabled the run's span, so the layer will
+/// see nothing: say so once, since nothing else would.
+fn warn_if_filtered_out() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    let installed = tracing::dispatcher::get_default(|d| d.downcast_ref::<Hooks>().is_some());
+    if installed && !WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "tracing-agent: a filter disabled the run's span (target tracing_agent::run, level INFO), \
+             so AgentLayer writes nothing for it; let `tracing_agent::run=info,tracing_agent::tool=info` \
+             through the global filter"
+        );
     }
 }
 
