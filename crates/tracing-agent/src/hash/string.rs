@@ -91,7 +91,9 @@ fn needs_escape(bytes: &[u8]) -> bool {
 
 #[inline]
 fn le_word(chunk: &[u8]) -> u64 {
-    chunk.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w))
+    chunk
+        .first_chunk::<8>()
+        .map_or(0, |w| u64::from_le_bytes(*w))
 }
 
 #[inline]
@@ -259,7 +261,11 @@ mod tests {
                     let mut bytes = vec![b'a'; len];
                     bytes[pos] = byte;
                     let want = ESCAPE[usize::from(byte)] != 0;
-                    assert_eq!(needs_escape(&bytes), want, "byte {byte:#x} at {pos} of {len}");
+                    assert_eq!(
+                        needs_escape(&bytes),
+                        want,
+                        "byte {byte:#x} at {pos} of {len}"
+                    );
                 }
             }
         }
