@@ -37,6 +37,7 @@
 mod error_class;
 pub mod hash;
 mod layer;
+mod line;
 mod llm;
 mod run;
 mod schema;
