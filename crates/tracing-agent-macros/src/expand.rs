@@ -60,13 +60,13 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         quote! {
             #rt::tracing::Instrument::instrument(
                 async move #body,
-                ::core::clone::Clone::clone(__agent_call.span()),
+                ::core::clone::Clone::clone(&__agent_span),
             )
             .await
         }
     } else {
         quote! {{
-            let __agent_entered = __agent_call.span().enter();
+            let __agent_entered = __agent_span.enter();
             #[allow(clippy::redundant_closure_call)]
             (move || #body)()
         }}
@@ -77,8 +77,9 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         #(#outer_attrs)*
         #vis #sig {
             #(#inner_attrs)*
+            let __agent_span = #span;
             let __agent_call = #rt::ToolCall::begin(
-                #span,
+                &__agent_span,
                 #rt::ToolInfo { name: #name, version: #version },
                 #hash_args,
             );
