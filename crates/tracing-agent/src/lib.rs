@@ -36,6 +36,7 @@
 
 mod error_class;
 pub mod hash;
+mod interest;
 mod layer;
 mod line;
 mod llm;
