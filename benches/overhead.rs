@@ -337,11 +337,7 @@ fn throughput(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for (sink, make) in FILE_SINKS {
         for threads in [1u64, 2] {
-            let name = format!(
-                "{sink}/{threads}_thread{}",
-                if threads > 1 { "s" } else { "" }
-            );
-            group.bench_function(name, |b| {
+            group.bench_function(throughput_id(sink, threads), |b| {
                 b.iter_custom(|iters| {
                     let (layer, flush) = make(&path);
                     let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
@@ -366,6 +362,14 @@ fn throughput(c: &mut Criterion) {
     let _ = std::fs::remove_file(&path);
 }
 
+/// `/` would become `_` in criterion's directory names, which the summary reads.
+fn throughput_id(sink: &str, threads: u64) -> String {
+    format!(
+        "{sink}_{threads}_thread{}",
+        if threads > 1 { "s" } else { "" }
+    )
+}
+
 fn bench_file() -> PathBuf {
     std::env::temp_dir().join(format!("tracing-agent-bench-{}.jsonl", std::process::id()))
 }
@@ -379,21 +383,22 @@ struct Estimates {
 }
 
 impl Estimates {
-    /// The mean time in ns of `id`, if it was measured by this process.
-    fn mean(&self, id: &str) -> Option<f64> {
+    /// The median time in ns of `id` (the median, because other work on a shared machine
+    /// shows up as outliers), if it was measured by this process.
+    fn median(&self, id: &str) -> Option<f64> {
         let path = self.dir.join(id).join("new/estimates.json");
         let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).ok()? >= self.since;
         if !fresh {
             return None;
         }
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-        json["mean"]["point_estimate"].as_f64()
+        json["median"]["point_estimate"].as_f64()
     }
 }
 
 fn summary(estimates: &Estimates) {
     let ratio = |label: &str, ours: &str, theirs: &str, target: &str| {
-        let (Some(a), Some(b)) = (estimates.mean(ours), estimates.mean(theirs)) else {
+        let (Some(a), Some(b)) = (estimates.median(ours), estimates.median(theirs)) else {
             return;
         };
         println!(
@@ -401,7 +406,7 @@ fn summary(estimates: &Estimates) {
             a / b
         );
     };
-    println!("\nsummary (ratios of mean times, this run):");
+    println!("\nsummary (ratios of median times, this run):");
     ratio(
         "1/2 agent_tool vs instrument+fmt json",
         "tool_call/agent_tool+AgentLayer",
@@ -457,8 +462,8 @@ fn summary(estimates: &Estimates) {
         "<= 1.10x",
     );
     for (sink, _) in FILE_SINKS {
-        let one = estimates.mean(&format!("throughput/{sink}/1_thread"));
-        let two = estimates.mean(&format!("throughput/{sink}/2_threads"));
+        let one = estimates.median(&format!("throughput/{}", throughput_id(sink, 1)));
+        let two = estimates.median(&format!("throughput/{}", throughput_id(sink, 2)));
         if let (Some(one), Some(two)) = (one, two) {
             println!(
                 "  throughput {sink:<20} 1 thread {:>9.0} events/s, 2 threads {:>9.0} events/s",
