@@ -60,13 +60,13 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         quote! {
             #rt::tracing::Instrument::instrument(
                 async move #body,
-                ::core::clone::Clone::clone(__agent_call.span()),
+                ::core::clone::Clone::clone(&__agent_span),
             )
             .await
         }
     } else {
         quote! {{
-            let __agent_entered = __agent_call.span().enter();
+            let __agent_entered = __agent_span.enter();
             // Called through an `FnOnce` bound: a body that returns a borrow of a
             // captured `&mut self` compiles only as a once-called closure.
             #rt::call_once(move || #body)
@@ -78,8 +78,9 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         #(#outer_attrs)*
         #vis #sig {
             #(#inner_attrs)*
+            let __agent_span = #span;
             let __agent_call = #rt::ToolCall::begin(
-                #span,
+                &__agent_span,
                 #rt::ToolInfo { name: #name, version: #version },
                 #hash_args,
             );

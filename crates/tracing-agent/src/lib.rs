@@ -39,7 +39,9 @@
 pub mod config;
 mod error_class;
 pub mod hash;
+mod interest;
 mod layer;
+mod line;
 mod llm;
 pub mod metrics;
 mod output;

@@ -33,7 +33,6 @@ pub struct ToolInfo {
 /// One tool call in progress. Dropped without an outcome, it reports `panic` (when its
 /// thread is unwinding) or `cancelled` (an async call whose future was dropped).
 pub struct ToolCall {
-    span: Span,
     live: Option<Box<Live>>,
 }
 
@@ -203,9 +202,12 @@ impl ToolCall {
     /// finds its run, assigns its step id, hashes its arguments with `hash_args`.
     /// Nothing is looked up or hashed unless an `AgentLayer` is installed and the span
     /// is enabled.
-    pub fn begin(span: Span, info: ToolInfo, feed_args: impl FnOnce(&mut ToolArgs)) -> Self {
+    ///
+    /// The span stays with the caller, which runs the body in it: moving it into the
+    /// call cost a disabled call a store-forwarding stall, more than all its other work.
+    pub fn begin(span: &Span, info: ToolInfo, feed_args: impl FnOnce(&mut ToolArgs)) -> Self {
         if span.is_disabled() {
-            return ToolCall { span, live: None };
+            return ToolCall { live: None };
         }
         let found = span
             .with_subscriber(|(id, dispatch)| {
@@ -219,7 +221,7 @@ impl ToolCall {
             })
             .flatten();
         let Some((emitter, found, step_id)) = found else {
-            return ToolCall { span, live: None };
+            return ToolCall { live: None };
         };
         if let Some(step_id) = step_id {
             span.record("step_id", step_id);
@@ -238,14 +240,8 @@ impl ToolCall {
             started: Instant::now(),
         };
         ToolCall {
-            span,
             live: Some(Box::new(live)),
         }
-    }
-
-    /// The call's `execute_tool` span; the generated code runs the body inside it.
-    pub fn span(&self) -> &Span {
-        &self.span
     }
 
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).

@@ -29,11 +29,17 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 #[inline]
 pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str) -> bool {
     let bytes = s.as_bytes();
-    let Some(first) = first_escape(bytes) else {
+    if !needs_escape(bytes) {
         // The common case: one copy, no per-byte work.
         out.extend_from_slice(bytes);
         return false;
-    };
+    }
+    write_escaped_from(out, bytes, first_escape(bytes).unwrap_or(0))
+}
+
+/// The escaping loop, from the first byte that needs it.
+#[cold]
+fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) -> bool {
     let mut run_start = 0;
     for (i, &byte) in bytes.iter().enumerate().skip(first) {
         let code = ESCAPE[usize::from(byte)];
@@ -58,6 +64,43 @@ pub(crate) fn write_escaped(out: &mut Vec<u8>, s: &str) -> bool {
     }
     out.extend_from_slice(bytes.get(run_start..).unwrap_or_default());
     true
+}
+
+/// Whether any byte needs escaping. Arguments are mostly short strings, so instead of a
+/// byte loop for what does not fill a word, the tail is read as one more word ending at the
+/// last byte (overlapping bytes already checked, which cannot change a yes/no answer), and
+/// strings under eight bytes as two overlapping halves or, under four, three single bytes.
+#[inline]
+fn needs_escape(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len >= 8 {
+        let mut chunks = bytes.chunks_exact(8);
+        let any = chunks.any(|chunk| word_needs_escape(le_word(chunk)));
+        return any || word_needs_escape(le_word(bytes.get(len - 8..).unwrap_or_default()));
+    }
+    if len >= 4 {
+        let head = le_half(bytes.get(..4).unwrap_or_default());
+        let tail = le_half(bytes.get(len - 4..).unwrap_or_default());
+        return word_needs_escape(head | (tail << 32));
+    }
+    [0, len / 2, len.wrapping_sub(1)]
+        .iter()
+        .filter_map(|&i| bytes.get(i))
+        .any(|&b| ESCAPE[usize::from(b)] != 0)
+}
+
+#[inline]
+fn le_word(chunk: &[u8]) -> u64 {
+    chunk
+        .first_chunk::<8>()
+        .map_or(0, |w| u64::from_le_bytes(*w))
+}
+
+#[inline]
+fn le_half(chunk: &[u8]) -> u64 {
+    chunk
+        .first_chunk::<4>()
+        .map_or(0, |w| u64::from(u32::from_le_bytes(*w)))
 }
 
 /// Index of the first byte that needs escaping, checking eight bytes at a time.
@@ -208,6 +251,25 @@ mod tests {
                 assert_eq!(first_escape(&bytes), want, "byte {byte:#x} at {pos}");
             }
         }
+    }
+
+    #[test]
+    fn quick_check_finds_every_escapable_byte_at_every_position_and_length() {
+        for len in 1..20 {
+            for byte in 0u8..=255 {
+                for pos in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[pos] = byte;
+                    let want = ESCAPE[usize::from(byte)] != 0;
+                    assert_eq!(
+                        needs_escape(&bytes),
+                        want,
+                        "byte {byte:#x} at {pos} of {len}"
+                    );
+                }
+            }
+        }
+        assert!(!needs_escape(b""));
     }
 
     #[test]

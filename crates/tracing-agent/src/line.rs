@@ -1,0 +1,272 @@
+//! The event line, written by hand.
+//!
+//! Every tool call writes one, so its cost is paid on the agent's hot path. Through
+//! `serde_json` a third of it went to escaping the seventeen static key names and the
+//! hex digests byte by byte; here keys are literals and only the strings that can hold
+//! anything are escaped. The output is byte for byte what `serde_json` writes from the
+//! `Serialize` derive on [`Event`] through the sink's line-safe formatter (the tests hold
+//! them together), so the schema keeps one definition.
+
+use crate::hash::write_json_escaped;
+use crate::schema::{Event, EventKind, Meta, Status};
+
+/// Appends `event` as one JSON object and `\n`.
+pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_json::Result<()> {
+    let Event {
+        run_id,
+        kind,
+        ts_ms,
+        step_id,
+        tool,
+        args_sha,
+        duration_ms,
+        status,
+        error,
+        stop_reason,
+        usage,
+        parent_step_id,
+        result_sha,
+        tool_version,
+        model,
+        meta,
+        args,
+        hash_error,
+    } = event;
+    out.extend_from_slice(b"{\"run_id\":");
+    opt_str(out, *run_id);
+    out.extend_from_slice(b",\"kind\":\"");
+    out.extend_from_slice(match kind {
+        EventKind::RunStart => b"run_start",
+        EventKind::ToolResult => b"tool_result",
+        EventKind::LlmResult => b"llm_result",
+        EventKind::Stop => b"stop",
+    });
+    out.extend_from_slice(b"\",\"ts_ms\":");
+    int(out, *ts_ms);
+    out.extend_from_slice(b",\"step_id\":");
+    opt_int(out, *step_id);
+    out.extend_from_slice(b",\"tool\":");
+    opt_str(out, *tool);
+    out.extend_from_slice(b",\"args_sha\":");
+    opt_str(out, *args_sha);
+    out.extend_from_slice(b",\"duration_ms\":");
+    opt_int(out, *duration_ms);
+    out.extend_from_slice(b",\"status\":");
+    out.extend_from_slice(match status {
+        None => b"null".as_slice(),
+        Some(Status::Ok) => b"\"ok\"",
+        Some(Status::Error) => b"\"error\"",
+    });
+    out.extend_from_slice(b",\"error\":");
+    opt_str(out, *error);
+    out.extend_from_slice(b",\"stop_reason\":");
+    opt_str(out, stop_reason.map(|reason| reason.as_str()));
+    out.extend_from_slice(b",\"usage\":");
+    match usage {
+        None => out.extend_from_slice(b"null"),
+        // Numbers only: serde_json's own float formatting keeps `spend_usd` identical.
+        Some(usage) => serde_json::to_writer(&mut *out, usage)?,
+    }
+    if let Some(step) = parent_step_id {
+        out.extend_from_slice(b",\"parent_step_id\":");
+        int(out, *step);
+    }
+    if let Some(sha) = result_sha {
+        out.extend_from_slice(b",\"result_sha\":");
+        str(out, sha);
+    }
+    if let Some(version) = tool_version {
+        out.extend_from_slice(b",\"tool_version\":");
+        str(out, version);
+    }
+    if let Some(model) = model {
+        out.extend_from_slice(b",\"model\":");
+        str(out, model);
+    }
+    if let Some(meta) = meta {
+        out.extend_from_slice(b",\"meta\":");
+        write_meta(out, meta);
+    }
+    if let Some(args) = args {
+        // Stored arguments (`store_args`): rare, arbitrary, so written by serde_json.
+        out.extend_from_slice(b",\"args\":");
+        crate::sink::write_json_value(out, args)?;
+    }
+    if let Some(reason) = hash_error {
+        out.extend_from_slice(b",\"hash_error\":");
+        str(out, reason);
+    }
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+fn write_meta(out: &mut Vec<u8>, meta: &Meta<'_>) {
+    let Meta {
+        agent,
+        model,
+        prompt_version,
+        tools_version,
+        parent_run_id,
+        schema_version,
+    } = meta;
+    out.extend_from_slice(b"{\"agent\":");
+    str(out, agent);
+    out.extend_from_slice(b",\"model\":");
+    opt_str(out, *model);
+    out.extend_from_slice(b",\"prompt_version\":");
+    opt_str(out, *prompt_version);
+    out.extend_from_slice(b",\"tools_version\":");
+    opt_str(out, *tools_version);
+    out.extend_from_slice(b",\"parent_run_id\":");
+    opt_str(out, *parent_run_id);
+    out.extend_from_slice(b",\"schema_version\":");
+    int(out, *schema_version);
+    out.push(b'}');
+}
+
+fn int(out: &mut Vec<u8>, value: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+}
+
+fn opt_int(out: &mut Vec<u8>, value: Option<u64>) {
+    match value {
+        Some(value) => int(out, value),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn opt_str(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        Some(value) => str(out, value),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// A JSON string with JSON's escapes (the same as Python's, which the hash module already
+/// writes fast), plus U+2028 and U+2029: some line readers break on them.
+fn str(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    let mut rest = value;
+    // Both separators start with 0xE2; almost no string has it at all.
+    while rest.as_bytes().contains(&0xE2) {
+        let Some(at) = rest.find(['\u{2028}', '\u{2029}']) else {
+            break;
+        };
+        let (before, from) = rest.split_at(at);
+        write_json_escaped(out, before);
+        out.extend_from_slice(if from.starts_with('\u{2028}') {
+            b"\\u2028"
+        } else {
+            b"\\u2029"
+        });
+        rest = from.get(3..).unwrap_or_default();
+    }
+    write_json_escaped(out, rest);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_event_line;
+    use crate::run::{RunUsage, StopReason};
+    use crate::schema::{Event, EventKind, LlmTokens, Meta, Status, Usage};
+    use crate::sink::write_json_line;
+
+    /// The hand-written line against serde_json's, from the derive.
+    fn assert_same(event: &Event<'_>) {
+        let mut fast = Vec::new();
+        write_event_line(&mut fast, event).unwrap();
+        let mut reference = Vec::new();
+        write_json_line(&mut reference, event).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&reference)
+        );
+    }
+
+    const NASTY: &str =
+        "q\"b\\n\nr\rt\tb\u{8}f\u{c}z\u{0}u\u{1f}del\u{7f}é中😀\u{2028}x\u{2029}\u{2027}\u{202a}/";
+
+    #[test]
+    fn every_key_set_writes_what_serde_json_writes() {
+        let reason = StopReason::Other(NASTY.to_owned());
+        let run_usage = RunUsage {
+            steps: 4,
+            tool_calls: 3,
+            tool_errors: 1,
+            llm_calls: 1,
+            input_tokens: 1200,
+            output_tokens: 350,
+            spend_usd: 0.0042,
+        };
+        let usages = [
+            None,
+            Some(Usage::Run(&run_usage)),
+            Some(Usage::Llm(LlmTokens {
+                input_tokens: 1,
+                output_tokens: u64::MAX,
+                spend_usd: None,
+            })),
+            Some(Usage::Llm(LlmTokens {
+                input_tokens: 0,
+                output_tokens: 2,
+                spend_usd: Some(1e-7),
+            })),
+        ];
+        let kinds = [
+            EventKind::RunStart,
+            EventKind::ToolResult,
+            EventKind::LlmResult,
+            EventKind::Stop,
+        ];
+        let args = serde_json::json!({
+            "to": NASTY,
+            "nested": {"line\u{2029}sep": [1, -2.5, null, true, "[REDACTED]"]},
+        });
+        for (i, (kind, usage)) in kinds.into_iter().zip(usages).enumerate() {
+            // Every field named (no `..`): a field added to `Event` fails to compile here
+            // until the writer and this test know it.
+            assert_same(&Event {
+                run_id: Some(NASTY),
+                kind,
+                ts_ms: 1_795_545_605_239,
+                step_id: Some(i as u64),
+                tool: Some("crm.lookup\u{2028}"),
+                args_sha: Some("b2cd4705677b6b5311a4b635"),
+                duration_ms: Some(u64::MAX),
+                status: Some(if i % 2 == 0 {
+                    Status::Ok
+                } else {
+                    Status::Error
+                }),
+                error: Some(NASTY),
+                stop_reason: Some(&reason),
+                usage,
+                parent_step_id: Some(7),
+                result_sha: Some("e1b8d605404dcf1bb38102d0"),
+                tool_version: Some(NASTY),
+                model: Some(NASTY),
+                meta: Some(Meta {
+                    agent: NASTY,
+                    model: Some(NASTY),
+                    prompt_version: None,
+                    tools_version: Some(""),
+                    parent_run_id: Some(NASTY),
+                    schema_version: 1,
+                }),
+                args: Some(&args),
+                hash_error: Some(NASTY),
+            });
+        }
+    }
+
+    #[test]
+    fn every_key_null_or_absent_writes_what_serde_json_writes() {
+        for kind in [EventKind::RunStart, EventKind::Stop] {
+            let mut event = Event::new(kind, None);
+            assert_same(&event);
+            event.stop_reason = Some(&StopReason::LoopDetected);
+            assert_same(&event);
+        }
+    }
+}
