@@ -83,14 +83,14 @@ impl OwnInterest {
     where
         S: Subscriber + for<'a> LookupSpan<'a> + 'static,
     {
-        self.get::<S>().map_or(true, |f| f.enabled(meta, cx))
+        self.get::<S>().is_none_or(|f| f.enabled(meta, cx))
     }
 
     pub(crate) fn event_enabled<S>(&self, event: &Event<'_>, cx: Context<'_, S>) -> bool
     where
         S: Subscriber + for<'a> LookupSpan<'a> + 'static,
     {
-        self.get::<S>().map_or(true, |f| f.event_enabled(event, cx))
+        self.get::<S>().is_none_or(|f| f.event_enabled(event, cx))
     }
 
     pub(crate) fn on_new_span<S>(
