@@ -302,7 +302,7 @@ fn other_logs(c: &mut Criterion) {
 /// A sink under test: the layer, plus whatever must be dropped to flush it.
 type FileSink = fn(&Path) -> (AgentLayer, Box<dyn std::any::Any>);
 
-const FILE_SINKS: [(&str, FileSink); 2] = [
+const FILE_SINKS: [(&str, FileSink); 3] = [
     ("file_direct", |path| {
         // One `write` per event, on the calling thread.
         let file = std::fs::File::create(path).expect("create the bench file");
@@ -316,6 +316,16 @@ const FILE_SINKS: [(&str, FileSink); 2] = [
             .lossy(false)
             .finish(file);
         (AgentLayer::new().with_writer(writer), Box::new(guard))
+    }),
+    ("file_sink", |path| {
+        // The configured file output: O_APPEND, its own background writer, lossless.
+        let _ = std::fs::remove_file(path);
+        let yaml = format!("logging:\n  events:\n    include: [step_id, tool, duration_ms, status, error, stop_reason, usage]\n  output:\n    to: file\n    path: {}\n", path.display());
+        let (layer, guard) = AgentLayer::from_config_str(&yaml).expect("the file sink config");
+        (
+            layer.with_metrics(tracing_agent::metrics::Metrics::off()),
+            Box::new(guard),
+        )
     }),
 ];
 
