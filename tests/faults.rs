@@ -1,20 +1,12 @@
 //! A failing writer never breaks the agent: failures are counted, reported once.
 
-use std::io;
+mod common;
+
+use common::FullDisk;
 
 use tracing_agent::{agent_tool, AgentLayer, Run, RunMeta, StopReason};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
-
-struct FullDisk;
-impl io::Write for FullDisk {
-    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        Err(io::Error::other("no space left on device"))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 struct Panicking;
 impl<'a> MakeWriter<'a> for Panicking {

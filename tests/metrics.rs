@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::FullDisk;
+
 use std::collections::BTreeMap;
 use std::io;
 use std::time::Duration;
@@ -348,16 +350,6 @@ fn a_dropped_run_counts_as_dropped() {
         series["counter agent_stop_total{agent=a,stop_reason=dropped}"],
         Value::Counter(1)
     );
-}
-
-struct FullDisk;
-impl io::Write for FullDisk {
-    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        Err(io::Error::other("no space left on device"))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 #[test]

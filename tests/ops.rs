@@ -2,10 +2,13 @@
 //! every alert has tests where it fires and where it does not, and the Grafana dashboard
 //! is importable and queries only series the library exports.
 
+mod common;
+
+use common::FullDisk;
+
 mod external;
 
 use std::collections::BTreeSet;
-use std::io;
 
 use serde_json::Value;
 use tracing_agent::metrics::Metrics;
@@ -108,16 +111,6 @@ enum HttpError {
 fn http_get(url: &str) -> Result<String, HttpError> {
     let _ = url;
     Err(HttpError::TimedOut)
-}
-
-struct FullDisk;
-impl io::Write for FullDisk {
-    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        Err(io::Error::other("no space left on device"))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The sample names a Prometheus scrape shows after a run that touches every series
