@@ -3,14 +3,28 @@
 use std::io::{self, BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
-use tracing_agent::hash::sha24_of_json_text;
+use tracing_agent::hash::{canonical_json_of_text, hmac_sha24, sha24_of_json_text};
 
-pub(crate) fn run(json: Option<&str>) -> ExitCode {
+pub(crate) fn run(json: Option<&str>, key_env: Option<&str>) -> ExitCode {
+    let key = match key_env.map(std::env::var_os) {
+        None => None,
+        Some(Some(key)) if !key.is_empty() => Some(key.into_encoded_bytes()),
+        Some(_) => {
+            eprintln!(
+                "tracing-agent hash: --key-env: the environment variable `{}` is not set (or empty)",
+                key_env.unwrap_or_default()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let hasher = Hasher { key };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = match json {
-        Some(text) => hash_one(text, None, &mut out).map(|ok| usize::from(!ok)),
-        None => hash_lines(io::stdin().lock(), &mut out),
+        Some(text) => hasher
+            .hash_one(text, None, &mut out)
+            .map(|ok| usize::from(!ok)),
+        None => hasher.hash_lines(io::stdin().lock(), &mut out),
     };
     match result.and_then(|failed| out.flush().map(|()| failed)) {
         Ok(0) => ExitCode::SUCCESS,
@@ -24,40 +38,56 @@ pub(crate) fn run(json: Option<&str>) -> ExitCode {
     }
 }
 
-/// Hashes every line of `input`; returns how many lines failed.
-fn hash_lines(mut input: impl BufRead, out: &mut impl Write) -> io::Result<usize> {
-    let mut failed = 0;
-    let mut line = Vec::new();
-    for line_no in 1.. {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let ok = match std::str::from_utf8(text) {
-            Ok(text) => hash_one(text, Some(line_no), out)?,
-            Err(error) => {
-                report(Some(line_no), &format!("not UTF-8 ({error})"));
-                writeln!(out)?;
-                false
-            }
-        };
-        failed += usize::from(!ok);
-    }
-    Ok(failed)
+/// Plain reference hashes, or keyed ones with `key`.
+struct Hasher {
+    key: Option<Vec<u8>>,
 }
 
-/// Writes the hash of `text`, or an empty line and an error naming the line.
-fn hash_one(text: &str, line_no: Option<usize>, out: &mut impl Write) -> io::Result<bool> {
-    match sha24_of_json_text(text) {
-        Ok(sha) => {
-            writeln!(out, "{sha}")?;
-            Ok(true)
+impl Hasher {
+    /// Hashes every line of `input`; returns how many lines failed.
+    fn hash_lines(&self, mut input: impl BufRead, out: &mut impl Write) -> io::Result<usize> {
+        let mut failed = 0;
+        let mut line = Vec::new();
+        for line_no in 1.. {
+            line.clear();
+            if input.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+            let ok = match std::str::from_utf8(text) {
+                Ok(text) => self.hash_one(text, Some(line_no), out)?,
+                Err(error) => {
+                    report(Some(line_no), &format!("not UTF-8 ({error})"));
+                    writeln!(out)?;
+                    false
+                }
+            };
+            failed += usize::from(!ok);
         }
-        Err(error) => {
-            report(line_no, &error.to_string());
-            writeln!(out)?;
-            Ok(false)
+        Ok(failed)
+    }
+
+    /// Writes the hash of `text`, or an empty line and an error naming the line.
+    fn hash_one(
+        &self,
+        text: &str,
+        line_no: Option<usize>,
+        out: &mut impl Write,
+    ) -> io::Result<bool> {
+        let sha = match &self.key {
+            None => sha24_of_json_text(text),
+            Some(key) => canonical_json_of_text(text).map(|c| hmac_sha24(key, c.as_bytes())),
+        };
+        match sha {
+            Ok(sha) => {
+                writeln!(out, "{sha}")?;
+                Ok(true)
+            }
+            Err(error) => {
+                report(line_no, &error.to_string());
+                writeln!(out)?;
+                Ok(false)
+            }
         }
     }
 }

@@ -38,6 +38,10 @@ enum Command {
     Hash {
         /// A JSON document to hash instead of reading stdin.
         json: Option<String>,
+        /// Print keyed hashes (HMAC-SHA256), with the key read from this environment
+        /// variable: what the layer writes when its config sets `hash_key_env`.
+        #[arg(long, value_name = "NAME")]
+        key_env: Option<String>,
     },
 
     /// List runs, newest first: one line per run with its versions, tool calls, errors,
@@ -60,7 +64,7 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Hash { json } => hash::run(json.as_deref()),
+        Command::Hash { json, key_env } => hash::run(json.as_deref(), key_env.as_deref()),
         Command::Runs(args) => error::exit("runs", runs_cmd::run(args)),
         Command::Show(args) => error::exit("show", show_cmd::run(args)),
     }

@@ -118,3 +118,32 @@ fn agrees_with_the_reference_vectors() {
     );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
 }
+
+#[test]
+fn key_env_gives_the_keyed_hashes_the_layer_writes() {
+    // Python: hmac.new(b"k3y-for-tests", canonical, sha256).hexdigest()[:24]
+    let output = Command::new(env!("CARGO_BIN_EXE_tracing-agent"))
+        .args([
+            "hash",
+            "--key-env",
+            "TA_TEST_KEY",
+            r#"{"limit": 5, "query": "refund policy"}"#,
+        ])
+        .env("TA_TEST_KEY", "k3y-for-tests")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "19c633bf4869bd24360dc339\n"
+    );
+
+    let unset = Command::new(env!("CARGO_BIN_EXE_tracing-agent"))
+        .args(["hash", "--key-env", "TA_TEST_KEY_UNSET", "{}"])
+        .env_remove("TA_TEST_KEY_UNSET")
+        .output()
+        .unwrap();
+    assert_eq!(unset.status.code(), Some(2));
+    assert!(unset.stdout.is_empty(), "no unkeyed fallback");
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("TA_TEST_KEY_UNSET"));
+}

@@ -59,13 +59,41 @@ impl Serialize for Sha24 {
 }
 
 fn digest(canonical: &[u8]) -> Sha24 {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let hash = Sha256::digest(canonical);
-    let mut hex = [0u8; 24];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(hash.iter()) {
-        pair.copy_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+    Sha24::from_digest(&Sha256::digest(canonical))
+}
+
+impl Sha24 {
+    /// The first 12 bytes of a 32-byte digest, as 24 hex digits.
+    fn from_digest(digest: &[u8]) -> Sha24 {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 24];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(digest.iter()) {
+            pair.copy_from_slice(&[HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+        }
+        Sha24(hex)
     }
-    Sha24(hex)
+}
+
+/// The keyed hash: HMAC-SHA256 with `key` over the canonical JSON, truncated like the
+/// plain one. Used instead of [`sha24`] when a hash key is configured, so that
+/// low-entropy values (an email address) cannot be recovered by hashing guesses.
+///
+/// ```
+/// let canonical = tracing_agent::hash::canonical_json_of_text(r#"{"to": "ada@example.com"}"#).unwrap();
+/// let keyed = tracing_agent::hash::hmac_sha24(b"secret key", canonical.as_bytes());
+/// assert_ne!(keyed, tracing_agent::hash::sha24_of_json_text(&canonical).unwrap());
+/// ```
+pub fn hmac_sha24(key: &[u8], canonical: &[u8]) -> Sha24 {
+    use hmac::{Hmac, Mac};
+    // HMAC takes keys of any length, so `new_from_slice` cannot fail; the fallback keeps
+    // this free of panics all the same.
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(canonical);
+            Sha24::from_digest(&mac.finalize().into_bytes())
+        }
+        Err(_) => digest(canonical),
+    }
 }
 
 /// Runs `f` on this thread's scratch buffer (or a fresh one when it is already in use).

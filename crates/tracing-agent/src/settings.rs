@@ -3,10 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use crate::config::{Config, ConfigError, Field, Price};
+use crate::hash::Sha24;
 use crate::redact::Redactor;
 use crate::schema::{Event, EventKind};
 
@@ -131,15 +129,8 @@ pub(crate) struct HashKey(Vec<u8>);
 
 impl HashKey {
     /// HMAC-SHA256 of `canonical`, truncated to 24 hex digits like the plain hash.
-    pub(crate) fn sha24(&self, canonical: &[u8]) -> String {
-        // `new_from_slice` accepts keys of any length for HMAC, so this never fails.
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
-            Ok(mac) => mac,
-            Err(_) => return String::new(),
-        };
-        mac.update(canonical);
-        let digest = mac.finalize().into_bytes();
-        digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    pub(crate) fn sha24(&self, canonical: &[u8]) -> Sha24 {
+        crate::hash::hmac_sha24(&self.0, canonical)
     }
 }
 

@@ -48,21 +48,6 @@ struct Live {
     started: Instant,
 }
 
-/// A hash as written: plain SHA-256 (the reference hash) or keyed HMAC-SHA256.
-enum Digest {
-    Plain(Sha24),
-    Keyed(String),
-}
-
-impl Digest {
-    fn as_str(&self) -> &str {
-        match self {
-            Digest::Plain(sha) => sha.as_str(),
-            Digest::Keyed(hex) => hex,
-        }
-    }
-}
-
 /// What the layer wants from the arguments: their hash (plain or keyed, or none when
 /// `store_args_hash` is off) and, with `store_args`, a redacted copy.
 pub struct ToolArgs {
@@ -80,7 +65,7 @@ enum ArgsHash {
 
 /// The arguments, done.
 struct Finished {
-    digest: Option<Digest>,
+    digest: Option<Sha24>,
     error: Option<String>,
     stored: Option<Value>,
 }
@@ -153,7 +138,7 @@ impl ToolArgs {
         let digest = match hash {
             ArgsHash::Off => None,
             ArgsHash::Plain(hasher) => match hasher.finish() {
-                Ok(sha) => Some(Digest::Plain(sha)),
+                Ok(sha) => Some(sha),
                 Err(e) => {
                     error = Some(e.message_without_data().to_owned());
                     None
@@ -162,7 +147,7 @@ impl ToolArgs {
             ArgsHash::Keyed(mut text) => match (&error, &settings.hash_key) {
                 (None, Some(key)) => {
                     text.push('}');
-                    Some(Digest::Keyed(key.sha24(text.as_bytes())))
+                    Some(key.sha24(text.as_bytes()))
                 }
                 _ => None,
             },
@@ -181,19 +166,17 @@ impl ToolArgs {
 }
 
 /// The hash of a returned value, under the layer's settings.
-fn result_digest<T: Serialize + ?Sized>(settings: &Settings, value: &T) -> Result<Digest, String> {
+fn result_digest<T: Serialize + ?Sized>(settings: &Settings, value: &T) -> Result<Sha24, String> {
     match &settings.hash_key {
-        None => hash::sha24(value)
-            .map(Digest::Plain)
-            .map_err(|e| e.message_without_data().to_owned()),
+        None => hash::sha24(value).map_err(|e| e.message_without_data().to_owned()),
         Some(key) => hash::canonical_json(value)
-            .map(|canonical| Digest::Keyed(key.sha24(canonical.as_bytes())))
+            .map(|canonical| key.sha24(canonical.as_bytes()))
             .map_err(|e| e.message_without_data().to_owned()),
     }
 }
 
 enum Outcome<'a> {
-    Ok(Option<Result<Digest, String>>),
+    Ok(Option<Result<Sha24, String>>),
     Err(&'a str),
 }
 
@@ -301,7 +284,7 @@ impl Live {
         );
         event.step_id = self.step_id;
         event.tool = Some(self.info.name);
-        event.args_sha = self.args.digest.as_ref().map(Digest::as_str);
+        event.args_sha = self.args.digest.as_ref().map(Sha24::as_str);
         event.duration_ms = Some(duration_ms);
         event.status = Some(status);
         event.error = error;
