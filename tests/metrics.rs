@@ -277,6 +277,26 @@ fn track_chooses_the_run_level_series_and_leaves_tool_series_on() {
 }
 
 #[test]
+fn the_config_file_track_list_chooses_the_same_series() {
+    let (layer, guard) = AgentLayer::from_config_str(
+        "metrics:\n  track: [\"stop_reason\", \"tokens_per_request\"]\nlogging:\n  output: { to: stderr }\n",
+    )
+    .unwrap();
+    drop(guard);
+    let series = record(layer.with_writer(io::sink), scripted_run);
+    assert_eq!(
+        keys(&series),
+        [
+            "counter agent_stop_total{agent=support-agent,stop_reason=loop_detected}",
+            "counter agent_tool_errors_total{error=RateLimited,tool=http.get}",
+            "histogram agent_tokens_per_request{agent=support-agent}",
+            "histogram agent_tool_duration_ms{status=error,tool=http.get}",
+            "histogram agent_tool_duration_ms{status=ok,tool=crm.lookup}",
+        ]
+    );
+}
+
+#[test]
 fn off_records_nothing_even_when_set_before_with_writer() {
     let series = record(
         AgentLayer::new()
