@@ -58,12 +58,14 @@ impl Serialize for Sha24 {
     }
 }
 
+#[inline]
 fn digest(canonical: &[u8]) -> Sha24 {
     Sha24::from_digest(&Sha256::digest(canonical))
 }
 
 impl Sha24 {
     /// The first 12 bytes of a 32-byte digest, as 24 hex digits.
+    #[inline]
     fn from_digest(digest: &[u8]) -> Sha24 {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = [0u8; 24];
