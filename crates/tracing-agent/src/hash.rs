@@ -223,6 +223,7 @@ pub struct ArgsHasher {
 
 impl ArgsHasher {
     /// Starts an empty argument object.
+    #[inline]
     pub fn new() -> Self {
         let mut scratch = Scratch::acquire();
         let object = scratch.begin_object();
@@ -239,6 +240,7 @@ impl ArgsHasher {
     /// Feed names in ascending code-point (byte) order, as the `#[agent_tool]` macro does
     /// at compile time: then nothing is re-sorted. Names in another order still give the
     /// reference hash, at the cost of a rewrite.
+    #[inline]
     pub fn arg<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         let Some(scratch) = self.scratch.as_deref_mut() else {
             return;
@@ -257,6 +259,7 @@ impl ArgsHasher {
     }
 
     /// The hash of all parameters, or the first error.
+    #[inline]
     pub fn finish(mut self) -> Result<Sha24, HashError> {
         if let Some(error) = self.error.take() {
             return Err(error);
