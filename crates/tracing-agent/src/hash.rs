@@ -63,6 +63,44 @@ fn digest(canonical: &[u8]) -> Sha24 {
     Sha24::from_digest(&Sha256::digest(canonical))
 }
 
+/// SHA-256's initial state (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// [`digest`] of a scratch buffer's content, padded in place (FIPS 180-4, 5.1.1) so the
+/// blocks go straight to the compression function: no copy into a block buffer and no
+/// finalization step. The buffer's content is spent afterwards.
+#[inline]
+fn digest_in_place(buf: &mut Vec<u8>) -> Sha24 {
+    use sha2::digest::generic_array::GenericArray;
+    let bit_len = (buf.len() as u64).wrapping_mul(8);
+    buf.push(0x80);
+    let padded = (buf.len() + 8).next_multiple_of(64);
+    buf.resize(padded - 8, 0);
+    buf.extend_from_slice(&bit_len.to_be_bytes());
+    let mut state = SHA256_IV;
+    for block in buf.chunks_exact(64) {
+        // `chunks_exact(64)` yields exactly 64 bytes, the length `from_slice` requires.
+        sha2::compress256(
+            &mut state,
+            std::slice::from_ref(GenericArray::from_slice(block)),
+        );
+    }
+    let mut first = [0u8; 12];
+    for (bytes, word) in first.chunks_exact_mut(4).zip(state) {
+        bytes.copy_from_slice(&word.to_be_bytes());
+    }
+    Sha24::from_digest(&first)
+}
+
 impl Sha24 {
     /// The first 12 bytes of a 32-byte digest, as 24 hex digits.
     #[inline]
@@ -128,7 +166,7 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 pub fn sha24<T: Serialize + ?Sized>(value: &T) -> Result<Sha24, HashError> {
     with_scratch(|scratch| {
         canonical::write(scratch, value).map_err(|e| e.into_public(None))?;
-        Ok(digest(&scratch.out))
+        Ok(digest_in_place(&mut scratch.out))
     })
 }
 
@@ -271,7 +309,7 @@ impl ArgsHasher {
             );
         };
         scratch.end_object(self.object);
-        let sha = digest(&scratch.out);
+        let sha = digest_in_place(&mut scratch.out);
         scratch.release();
         Ok(sha)
     }
@@ -295,6 +333,21 @@ impl Drop for ArgsHasher {
     fn drop(&mut self) {
         if let Some(scratch) = self.scratch.take() {
             scratch.release();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{digest, digest_in_place};
+
+    #[test]
+    fn in_place_padding_matches_sha2_at_every_length_around_block_edges() {
+        for len in 0..=300usize {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+            let mut buf = bytes.clone();
+            assert_eq!(digest_in_place(&mut buf), digest(&bytes), "length {len}");
+            assert_eq!(buf.len() % 64, 0, "length {len}");
         }
     }
 }
