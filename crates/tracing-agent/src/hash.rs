@@ -58,12 +58,69 @@ impl Serialize for Sha24 {
     }
 }
 
+#[inline]
 fn digest(canonical: &[u8]) -> Sha24 {
     Sha24::from_digest(&Sha256::digest(canonical))
 }
 
+/// SHA-256's initial state (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// [`digest`] of a scratch buffer's content, padded in place (FIPS 180-4, 5.1.1) so the
+/// blocks go straight to the compression function: no copy into a block buffer and no
+/// finalization step. The buffer's content is spent afterwards.
+#[inline]
+fn digest_in_place(buf: &mut Vec<u8>) -> Sha24 {
+    use sha2::digest::generic_array::GenericArray;
+    let bit_len = (buf.len() as u64).wrapping_mul(8);
+    buf.push(0x80);
+    let padded = (buf.len() + 8).next_multiple_of(64);
+    buf.resize(padded - 8, 0);
+    buf.extend_from_slice(&bit_len.to_be_bytes());
+    let mut state = SHA256_IV;
+    for block in buf.chunks_exact(64) {
+        // `chunks_exact(64)` yields exactly 64 bytes, the length `from_slice` requires.
+        sha2::compress256(
+            &mut state,
+            std::slice::from_ref(GenericArray::from_slice(block)),
+        );
+    }
+    Sha24::from_words([state[0], state[1], state[2]])
+}
+
 impl Sha24 {
+    /// The first three (big-endian) words of a SHA-256 state, as 24 hex digits: eight
+    /// digits per word computed in a register, so the result is written with three wide
+    /// stores instead of 24 byte stores (which the next wide read of it would stall on).
+    #[inline]
+    fn from_words(words: [u32; 3]) -> Sha24 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let mut hex = [0u8; 24];
+        for (digits, word) in hex.chunks_exact_mut(8).zip(words) {
+            // One nibble per byte, most significant first.
+            let mut n = u64::from(word);
+            n = ((n & 0xffff_0000) << 16) | (n & 0xffff);
+            n = ((n & 0x0000_ff00_0000_ff00) << 8) | (n & 0x0000_00ff_0000_00ff);
+            n = ((n & 0x00f0_00f0_00f0_00f0) << 4) | (n & 0x000f_000f_000f_000f);
+            // Nibbles of 10 and up (bit 4 set after adding 6) skip to 'a' (39 past '9' + 1).
+            let letters = ((n + 6 * ONES) >> 4) & ONES;
+            let ascii = n + u64::from(b'0') * ONES + letters * 39;
+            digits.copy_from_slice(&ascii.to_be_bytes());
+        }
+        Sha24(hex)
+    }
+
     /// The first 12 bytes of a 32-byte digest, as 24 hex digits.
+    #[inline]
     fn from_digest(digest: &[u8]) -> Sha24 {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = [0u8; 24];
@@ -126,7 +183,7 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 pub fn sha24<T: Serialize + ?Sized>(value: &T) -> Result<Sha24, HashError> {
     with_scratch(|scratch| {
         canonical::write(scratch, value).map_err(|e| e.into_public(None))?;
-        Ok(digest(&scratch.out))
+        Ok(digest_in_place(&mut scratch.out))
     })
 }
 
@@ -221,6 +278,7 @@ pub struct ArgsHasher {
 
 impl ArgsHasher {
     /// Starts an empty argument object.
+    #[inline]
     pub fn new() -> Self {
         let mut scratch = Scratch::acquire();
         let object = scratch.begin_object();
@@ -237,6 +295,7 @@ impl ArgsHasher {
     /// Feed names in ascending code-point (byte) order, as the `#[agent_tool]` macro does
     /// at compile time: then nothing is re-sorted. Names in another order still give the
     /// reference hash, at the cost of a rewrite.
+    #[inline]
     pub fn arg<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         let Some(scratch) = self.scratch.as_deref_mut() else {
             return;
@@ -255,6 +314,7 @@ impl ArgsHasher {
     }
 
     /// The hash of all parameters, or the first error.
+    #[inline]
     pub fn finish(mut self) -> Result<Sha24, HashError> {
         if let Some(error) = self.error.take() {
             return Err(error);
@@ -266,7 +326,7 @@ impl ArgsHasher {
             );
         };
         scratch.end_object(self.object);
-        let sha = digest(&scratch.out);
+        let sha = digest_in_place(&mut scratch.out);
         scratch.release();
         Ok(sha)
     }
@@ -290,6 +350,48 @@ impl Drop for ArgsHasher {
     fn drop(&mut self) {
         if let Some(scratch) = self.scratch.take() {
             scratch.release();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{digest, digest_in_place, Sha24};
+
+    #[test]
+    fn in_place_padding_matches_sha2_at_every_length_around_block_edges() {
+        for len in 0..=300usize {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+            let mut buf = bytes.clone();
+            assert_eq!(digest_in_place(&mut buf), digest(&bytes), "length {len}");
+            assert_eq!(buf.len() % 64, 0, "length {len}");
+        }
+    }
+
+    #[test]
+    fn word_hex_matches_byte_hex() {
+        let words = [0x0123_4567, 0x89ab_cdef, 0xf0e1_d2c3];
+        let bytes: Vec<u8> = words.iter().flat_map(|w: &u32| w.to_be_bytes()).collect();
+        assert_eq!(Sha24::from_words(words), Sha24::from_digest(&bytes));
+        assert_eq!(
+            Sha24::from_words(words).as_str(),
+            "0123456789abcdeff0e1d2c3"
+        );
+        for nibble in 0..16u32 {
+            let word = nibble * 0x1111_1111;
+            let bytes = word.to_be_bytes();
+            assert_eq!(
+                Sha24::from_words([word, !word, word ^ 0x0f0f_0f0f]),
+                Sha24::from_digest(
+                    &[
+                        bytes,
+                        (!word).to_be_bytes(),
+                        (word ^ 0x0f0f_0f0f).to_be_bytes()
+                    ]
+                    .concat()
+                ),
+                "nibble {nibble}"
+            );
         }
     }
 }

@@ -11,6 +11,7 @@ use super::scratch::{self, KeySpan, Object, Scratch};
 use super::string::{self, EscapingWriter};
 
 /// Serializes `value` into the (reset) scratch buffer and checks the result is complete.
+#[inline]
 pub(crate) fn write<T: Serialize + ?Sized>(
     scratch: &mut Scratch,
     value: &T,
@@ -20,6 +21,7 @@ pub(crate) fn write<T: Serialize + ?Sized>(
 }
 
 /// Rejects output a misbehaving `Serialize` impl left behind despite returning `Ok`.
+#[inline]
 pub(crate) fn check_complete(scratch: &Scratch) -> Result<(), SerError> {
     if scratch.poisoned {
         Err(SerError::protocol(
@@ -33,6 +35,7 @@ pub(crate) fn check_complete(scratch: &Scratch) -> Result<(), SerError> {
 }
 
 /// Writes `"Variant":` inside an already written `{`, for externally tagged variants.
+#[inline]
 fn begin_variant(scratch: &mut Scratch, variant: &'static str) {
     let object = scratch.begin_object();
     let _ = scratch.write_key(&object, variant);
@@ -49,82 +52,98 @@ impl<'a> ser::Serializer for &'a mut Scratch {
     type SerializeStruct = Map<'a>;
     type SerializeStructVariant = Map<'a>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), SerError> {
         self.out
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
 
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<(), SerError> {
         number::write_int(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), SerError> {
         number::write_f32(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), SerError> {
         number::write_f64(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_char(self, v: char) -> Result<(), SerError> {
         string::write_quoted(&mut self.out, v.encode_utf8(&mut [0; 4]));
         Ok(())
     }
 
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<(), SerError> {
         string::write_quoted(&mut self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<(), SerError> {
         self.out.push(b'[');
         for (i, &byte) in v.iter().enumerate() {
@@ -137,23 +156,28 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         Ok(())
     }
 
+    #[inline]
     fn serialize_none(self) -> Result<(), SerError> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), SerError> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_unit(self) -> Result<(), SerError> {
         self.out.extend_from_slice(b"null");
         Ok(())
     }
 
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), SerError> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -163,6 +187,7 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         self.serialize_str(variant)
     }
 
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -171,6 +196,7 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -186,18 +212,22 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         Ok(())
     }
 
+    #[inline]
     fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a>, SerError> {
         Ok(Seq::begin(self, None))
     }
 
+    #[inline]
     fn serialize_tuple(self, _len: usize) -> Result<Seq<'a>, SerError> {
         Ok(Seq::begin(self, None))
     }
 
+    #[inline]
     fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Seq<'a>, SerError> {
         Ok(Seq::begin(self, None))
     }
 
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -209,14 +239,17 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         Ok(Seq::begin(self, Some(variant)))
     }
 
+    #[inline]
     fn serialize_map(self, _len: Option<usize>) -> Result<Map<'a>, SerError> {
         Ok(Map::begin(self, None))
     }
 
+    #[inline]
     fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Map<'a>, SerError> {
         Ok(Map::begin(self, None))
     }
 
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,
@@ -228,6 +261,7 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         Ok(Map::begin(self, Some(variant)))
     }
 
+    #[inline]
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), SerError> {
         self.out.push(b'"');
         write_display(self, value)?;
@@ -237,6 +271,7 @@ impl<'a> ser::Serializer for &'a mut Scratch {
 }
 
 /// Escapes `value`'s `Display` output into the buffer; returns whether anything was escaped.
+#[inline]
 fn write_display<T: fmt::Display + ?Sized>(
     scratch: &mut Scratch,
     value: &T,
@@ -251,6 +286,7 @@ fn write_display<T: fmt::Display + ?Sized>(
 }
 
 /// Marks the output unusable and passes the error on.
+#[cold]
 fn fail(scratch: &mut Scratch, error: SerError) -> SerError {
     scratch.poisoned = true;
     error
@@ -264,6 +300,7 @@ pub(crate) struct Seq<'a> {
 }
 
 impl<'a> Seq<'a> {
+    #[inline]
     fn begin(scratch: &'a mut Scratch, variant: Option<&'static str>) -> Self {
         scratch.open += 1;
         scratch.out.push(b'[');
@@ -274,6 +311,7 @@ impl<'a> Seq<'a> {
         }
     }
 
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
         if self.len > 0 {
             self.scratch.out.push(b',');
@@ -286,6 +324,7 @@ impl<'a> Seq<'a> {
         Ok(())
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         self.scratch.open = self.scratch.open.saturating_sub(1);
         self.scratch.out.push(b']');
@@ -297,6 +336,7 @@ impl<'a> Seq<'a> {
 }
 
 /// Adds the variant's name to the path of an error raised inside it.
+#[cold]
 fn within(error: SerError, variant: Option<&'static str>) -> SerError {
     match variant {
         Some(variant) => error.at(Segment::Field(variant.into())),
@@ -308,10 +348,12 @@ impl ser::SerializeSeq for Seq<'_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         Seq::end(self)
     }
@@ -321,10 +363,12 @@ impl ser::SerializeTuple for Seq<'_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         Seq::end(self)
     }
@@ -334,10 +378,12 @@ impl ser::SerializeTupleStruct for Seq<'_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         Seq::end(self)
     }
@@ -347,10 +393,12 @@ impl ser::SerializeTupleVariant for Seq<'_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         Seq::end(self)
     }
@@ -365,6 +413,7 @@ pub(crate) struct Map<'a> {
 }
 
 impl<'a> Map<'a> {
+    #[inline]
     fn begin(scratch: &'a mut Scratch, variant: Option<&'static str>) -> Self {
         scratch.open += 1;
         let object = scratch.begin_object();
@@ -376,6 +425,7 @@ impl<'a> Map<'a> {
         }
     }
 
+    #[inline]
     fn field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -385,6 +435,7 @@ impl<'a> Map<'a> {
         self.value(span, value, |_| Segment::Field(key.into()))
     }
 
+    #[inline]
     fn value<T: Serialize + ?Sized>(
         &mut self,
         key: KeySpan,
@@ -399,6 +450,7 @@ impl<'a> Map<'a> {
         Ok(())
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         self.scratch.open = self.scratch.open.saturating_sub(1);
         if self.key.is_some() {
@@ -416,6 +468,7 @@ impl ser::SerializeMap for Map<'_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerError> {
         if self.key.is_some() {
             return Err(fail(
@@ -436,6 +489,7 @@ impl ser::SerializeMap for Map<'_> {
         Ok(())
     }
 
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
         let Some(key) = self.key.take() else {
             return Err(fail(
@@ -446,6 +500,7 @@ impl ser::SerializeMap for Map<'_> {
         self.value(key, value, |scratch| Segment::Entry(scratch.key_text(&key)))
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         Map::end(self)
     }
@@ -455,6 +510,7 @@ impl ser::SerializeStruct for Map<'_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -463,6 +519,7 @@ impl ser::SerializeStruct for Map<'_> {
         self.field(key, value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         Map::end(self)
     }
@@ -472,6 +529,7 @@ impl ser::SerializeStructVariant for Map<'_> {
     type Ok = ();
     type Error = SerError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -480,6 +538,7 @@ impl ser::SerializeStructVariant for Map<'_> {
         self.field(key, value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), SerError> {
         Map::end(self)
     }
@@ -492,6 +551,7 @@ struct KeySerializer<'a> {
 }
 
 impl KeySerializer<'_> {
+    #[inline]
     fn key(self, key: &str) -> Result<KeySpan, SerError> {
         let start = self.scratch.out.len();
         self.scratch.out.push(b'"');
@@ -517,6 +577,7 @@ impl ser::Serializer for KeySerializer<'_> {
     type SerializeStruct = Impossible<KeySpan, SerError>;
     type SerializeStructVariant = Impossible<KeySpan, SerError>;
 
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<KeySpan, SerError> {
         self.key(v)
     }

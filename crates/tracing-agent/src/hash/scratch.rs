@@ -70,6 +70,7 @@ pub(crate) struct Object {
 
 impl Scratch {
     /// Takes this thread's buffer, or a fresh one if it is in use further up the stack.
+    #[inline]
     pub(crate) fn acquire() -> Box<Scratch> {
         let mut scratch = POOL.try_with(Cell::take).ok().flatten().unwrap_or_default();
         scratch.reset();
@@ -77,12 +78,14 @@ impl Scratch {
     }
 
     /// Gives the buffer back for the next hash on this thread.
+    #[inline]
     pub(crate) fn release(self: Box<Self>) {
         if self.out.capacity() <= MAX_RETAINED && self.spare.capacity() <= MAX_RETAINED {
             let _ = POOL.try_with(|pool| pool.set(Some(self)));
         }
     }
 
+    #[inline]
     fn reset(&mut self) {
         self.out.clear();
         self.entries.clear();
@@ -155,7 +158,24 @@ impl Scratch {
 
     /// Closes the object, rewriting its body in key order if needed. Duplicate keys keep
     /// the last value, as a Python dict built from them would.
+    #[inline]
     pub(crate) fn end_object(&mut self, object: Object) {
+        let in_order = self.entries.get(object.base..).is_none_or(|list| {
+            list.windows(2).all(|pair| match pair {
+                [a, b] => compare(&self.out, 0, a, b).is_lt(),
+                _ => true,
+            })
+        });
+        if !in_order {
+            self.rewrite_sorted(&object);
+        }
+        self.entries.truncate(object.base);
+        self.out.push(b'}');
+    }
+
+    /// Rewrites an object body whose keys arrived out of order (or repeated) in key order.
+    #[cold]
+    fn rewrite_sorted(&mut self, object: &Object) {
         let Scratch {
             out,
             entries,
@@ -163,45 +183,38 @@ impl Scratch {
             poisoned,
             ..
         } = self;
-        if let Some(list) = entries.get_mut(object.base..) {
-            let in_order = list.windows(2).all(|pair| match pair {
-                [a, b] => compare(out, 0, a, b).is_lt(),
-                _ => true,
-            });
-            if !in_order {
-                list.sort_by(|a, b| compare(out, 0, a, b));
-                spare.clear();
-                spare.extend_from_slice(out.get(object.body..).unwrap_or_default());
-                out.truncate(object.body);
-                let mut first = true;
-                for (i, entry) in list.iter().enumerate() {
-                    let superseded = list
-                        .get(i + 1)
-                        .is_some_and(|next| compare(spare, object.body, entry, next).is_eq());
-                    if superseded {
-                        continue;
+        let Some(list) = entries.get_mut(object.base..) else {
+            return;
+        };
+        list.sort_by(|a, b| compare(out, 0, a, b));
+        spare.clear();
+        spare.extend_from_slice(out.get(object.body..).unwrap_or_default());
+        out.truncate(object.body);
+        let mut first = true;
+        for (i, entry) in list.iter().enumerate() {
+            let superseded = list
+                .get(i + 1)
+                .is_some_and(|next| compare(spare, object.body, entry, next).is_eq());
+            if superseded {
+                continue;
+            }
+            let bytes = entry
+                .start
+                .checked_sub(object.body)
+                .zip(entry.end.checked_sub(object.body))
+                .and_then(|(start, end)| spare.get(start..end));
+            match bytes {
+                Some(bytes) => {
+                    if !first {
+                        out.push(b',');
                     }
-                    let bytes = entry
-                        .start
-                        .checked_sub(object.body)
-                        .zip(entry.end.checked_sub(object.body))
-                        .and_then(|(start, end)| spare.get(start..end));
-                    match bytes {
-                        Some(bytes) => {
-                            if !first {
-                                out.push(b',');
-                            }
-                            first = false;
-                            out.extend_from_slice(bytes);
-                        }
-                        // Only reachable if a `Serialize` impl broke the serde protocol.
-                        None => *poisoned = true,
-                    }
+                    first = false;
+                    out.extend_from_slice(bytes);
                 }
+                // Only reachable if a `Serialize` impl broke the serde protocol.
+                None => *poisoned = true,
             }
         }
-        entries.truncate(object.base);
-        out.push(b'}');
     }
 }
 
@@ -240,10 +253,16 @@ pub(crate) fn pack(bytes: impl Iterator<Item = u8>) -> u64 {
 }
 
 /// Compares two entries' keys in `buf`, which holds the output from offset `origin` on.
+#[inline]
 fn compare(buf: &[u8], origin: usize, a: &Entry, b: &Entry) -> std::cmp::Ordering {
     if a.prefix != b.prefix {
         return a.prefix.cmp(&b.prefix);
     }
+    compare_keys(buf, origin, a, b)
+}
+
+/// [`compare`] for keys that share their first eight bytes.
+fn compare_keys(buf: &[u8], origin: usize, a: &Entry, b: &Entry) -> std::cmp::Ordering {
     let key = |e: &Entry| {
         (e.start + 1)
             .checked_sub(origin)
