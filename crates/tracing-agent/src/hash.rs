@@ -330,6 +330,23 @@ impl ArgsHasher {
         scratch.release();
         Ok(sha)
     }
+
+    /// The keyed hash of all parameters ([`hmac_sha24`] with `key`), or the first error.
+    pub fn finish_keyed(mut self, key: &[u8]) -> Result<Sha24, HashError> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        let Some(mut scratch) = self.scratch.take() else {
+            // Unreachable: only the finishers (which consume `self`) and `drop` take it.
+            return Err(
+                error::SerError::protocol("ArgsHasher used after finishing").into_public(None)
+            );
+        };
+        scratch.end_object(self.object);
+        let sha = hmac_sha24(key, &scratch.out);
+        scratch.release();
+        Ok(sha)
+    }
 }
 
 impl Default for ArgsHasher {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::{Config, ConfigError, Field, Price};
-use crate::hash::Sha24;
+use crate::hash::{ArgsHasher, HashError, Sha24};
 use crate::redact::Redactor;
 use crate::schema::{Event, EventKind};
 
@@ -131,6 +131,11 @@ impl HashKey {
     /// HMAC-SHA256 of `canonical`, truncated to 24 hex digits like the plain hash.
     pub(crate) fn sha24(&self, canonical: &[u8]) -> Sha24 {
         crate::hash::hmac_sha24(&self.0, canonical)
+    }
+
+    /// The keyed hash of the arguments `hasher` was fed.
+    pub(crate) fn finish(&self, hasher: ArgsHasher) -> Result<Sha24, HashError> {
+        hasher.finish_keyed(&self.0)
     }
 }
 

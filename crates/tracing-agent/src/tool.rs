@@ -48,19 +48,12 @@ struct Live {
     started: Instant,
 }
 
-/// What the layer wants from the arguments: their hash (plain or keyed, or none when
-/// `store_args_hash` is off) and, with `store_args`, a redacted copy.
+/// What the layer wants from the arguments: their canonical hash (none when
+/// `store_args_hash` is off; keyed when a hash key is set) and, with `store_args`, a
+/// redacted copy.
 pub struct ToolArgs {
-    hash: ArgsHash,
+    hasher: Option<ArgsHasher>,
     stored: Option<serde_json::Map<String, Value>>,
-    error: Option<String>,
-}
-
-enum ArgsHash {
-    Off,
-    Plain(ArgsHasher),
-    /// The canonical `{"name":value,...}` text so far, for the HMAC.
-    Keyed(String),
 }
 
 /// The arguments, done.
@@ -72,15 +65,9 @@ struct Finished {
 
 impl ToolArgs {
     fn new(settings: &Settings) -> Self {
-        let hash = match (&settings.hash_key, settings.store_args_hash) {
-            (_, false) => ArgsHash::Off,
-            (None, true) => ArgsHash::Plain(ArgsHasher::new()),
-            (Some(_), true) => ArgsHash::Keyed(String::from("{")),
-        };
         ToolArgs {
-            hash,
+            hasher: settings.store_args_hash.then(ArgsHasher::new),
             stored: settings.store_args.then(serde_json::Map::new),
-            error: None,
         }
     }
 
@@ -95,26 +82,8 @@ impl ToolArgs {
     }
 
     fn feed<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T, redact: bool) {
-        match &mut self.hash {
-            ArgsHash::Off => {}
-            ArgsHash::Plain(hasher) => hasher.arg(name, value),
-            ArgsHash::Keyed(text) => match hash::canonical_json(value) {
-                Ok(canonical) => {
-                    if text.len() > 1 {
-                        text.push(',');
-                    }
-                    // Parameter names are Rust identifiers: nothing in them needs escaping.
-                    text.push('"');
-                    text.push_str(name);
-                    text.push_str("\":");
-                    text.push_str(&canonical);
-                }
-                Err(error) => {
-                    self.error.get_or_insert_with(|| {
-                        format!("parameter `{name}`: {}", error.message_without_data())
-                    });
-                }
-            },
+        if let Some(hasher) = &mut self.hasher {
+            hasher.arg(name, value);
         }
         if let Some(stored) = &mut self.stored {
             let value = if redact {
@@ -129,30 +98,16 @@ impl ToolArgs {
     }
 
     fn finish(self, settings: &Settings) -> Finished {
-        let ToolArgs {
-            hash,
-            stored,
-            mut error,
-            ..
-        } = self;
-        let digest = match hash {
-            ArgsHash::Off => None,
-            ArgsHash::Plain(hasher) => match hasher.finish() {
-                Ok(sha) => Some(sha),
-                Err(e) => {
-                    error = Some(e.message_without_data().to_owned());
-                    None
-                }
-            },
-            ArgsHash::Keyed(mut text) => match (&error, &settings.hash_key) {
-                (None, Some(key)) => {
-                    text.push('}');
-                    Some(key.sha24(text.as_bytes()))
-                }
-                _ => None,
-            },
+        let hashed = self.hasher.map(|hasher| match &settings.hash_key {
+            None => hasher.finish(),
+            Some(key) => key.finish(hasher),
+        });
+        let (digest, error) = match hashed {
+            None => (None, None),
+            Some(Ok(sha)) => (Some(sha), None),
+            Some(Err(e)) => (None, Some(e.message_without_data().to_owned())),
         };
-        let stored = stored.map(|map| {
+        let stored = self.stored.map(|map| {
             let mut value = Value::Object(map);
             settings.redactor.redact(None, &mut value);
             value
