@@ -59,7 +59,7 @@ impl AgentLayer {
         AgentLayer::build(
             io::stdout,
             Parts {
-                settings: Settings::everything(),
+                settings: Arc::new(Settings::everything()),
                 stats: Arc::default(),
                 metrics: Metrics::default(),
                 enabled: true,
@@ -117,7 +117,7 @@ impl AgentLayer {
     /// (always written by a background thread; keep the guard until the end of `main`).
     pub fn from_config(config: &Config) -> Result<(Self, FlushGuard), ConfigError> {
         let parts = Parts {
-            settings: Settings::from_config(config)?,
+            settings: Arc::new(Settings::from_config(config)?),
             stats: Arc::default(),
             metrics: Metrics::new().track(config.metrics.track.iter().copied()),
             enabled: config.logging.events.enabled,
@@ -163,13 +163,8 @@ impl AgentLayer {
     fn into_parts(self) -> Parts {
         let stats = Arc::clone(self.hooks.emitter.stats());
         let metrics = self.hooks.emitter.metrics;
-        let settings = match Arc::try_unwrap(self.hooks.emitter) {
-            Ok(emitter) => emitter.into_settings(),
-            // Only an installed layer shares its emitter, and installing consumes it.
-            Err(_) => Settings::everything(),
-        };
         Parts {
-            settings,
+            settings: Arc::clone(self.hooks.emitter.shared_settings()),
             stats,
             metrics,
             enabled: self.enabled,
@@ -179,7 +174,7 @@ impl AgentLayer {
 
 /// What a layer is made of, but its writer: carried over when the writer changes.
 struct Parts {
-    settings: Settings,
+    settings: Arc<Settings>,
     stats: Arc<SinkStats>,
     metrics: Metrics,
     enabled: bool,

@@ -154,14 +154,14 @@ where
 pub(crate) struct Emitter {
     writer: Box<dyn LineWriter>,
     stats: Arc<SinkStats>,
-    settings: Settings,
+    settings: Arc<Settings>,
     pub(crate) metrics: Metrics,
 }
 
 impl Emitter {
     pub(crate) fn new<W>(
         make_writer: W,
-        settings: Settings,
+        settings: Arc<Settings>,
         stats: Arc<SinkStats>,
         metrics: Metrics,
     ) -> Self
@@ -184,8 +184,8 @@ impl Emitter {
         &self.settings
     }
 
-    pub(crate) fn into_settings(self) -> Settings {
-        self.settings
+    pub(crate) fn shared_settings(&self) -> &Arc<Settings> {
+        &self.settings
     }
 
     /// Writes one event as one line. Failures are counted and reported once on stderr.
