@@ -256,6 +256,16 @@ fn a_completed_run_has_no_error_type() {
     );
 }
 
+/// What `scripted_run` records when only `stop_reason` and `tokens_per_request` are
+/// tracked: those two run-level series, and the tool series that are always on.
+const STOP_REASON_AND_TOKENS_ONLY: [&str; 5] = [
+    "counter agent_stop_total{agent=support-agent,stop_reason=loop_detected}",
+    "counter agent_tool_errors_total{error=RateLimited,tool=http.get}",
+    "histogram agent_tokens_per_request{agent=support-agent}",
+    "histogram agent_tool_duration_ms{status=error,tool=http.get}",
+    "histogram agent_tool_duration_ms{status=ok,tool=crm.lookup}",
+];
+
 #[test]
 fn track_chooses_the_run_level_series_and_leaves_tool_series_on() {
     let series = record(
@@ -264,16 +274,7 @@ fn track_chooses_the_run_level_series_and_leaves_tool_series_on() {
             .with_metrics(Metrics::new().track([Tracked::StopReason, Tracked::TokensPerRequest])),
         scripted_run,
     );
-    assert_eq!(
-        keys(&series),
-        [
-            "counter agent_stop_total{agent=support-agent,stop_reason=loop_detected}",
-            "counter agent_tool_errors_total{error=RateLimited,tool=http.get}",
-            "histogram agent_tokens_per_request{agent=support-agent}",
-            "histogram agent_tool_duration_ms{status=error,tool=http.get}",
-            "histogram agent_tool_duration_ms{status=ok,tool=crm.lookup}",
-        ]
-    );
+    assert_eq!(keys(&series), STOP_REASON_AND_TOKENS_ONLY);
 }
 
 #[test]
@@ -284,16 +285,7 @@ fn the_config_file_track_list_chooses_the_same_series() {
     .unwrap();
     drop(guard);
     let series = record(layer.with_writer(io::sink), scripted_run);
-    assert_eq!(
-        keys(&series),
-        [
-            "counter agent_stop_total{agent=support-agent,stop_reason=loop_detected}",
-            "counter agent_tool_errors_total{error=RateLimited,tool=http.get}",
-            "histogram agent_tokens_per_request{agent=support-agent}",
-            "histogram agent_tool_duration_ms{status=error,tool=http.get}",
-            "histogram agent_tool_duration_ms{status=ok,tool=crm.lookup}",
-        ]
-    );
+    assert_eq!(keys(&series), STOP_REASON_AND_TOKENS_ONLY);
 }
 
 #[test]
