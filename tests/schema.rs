@@ -120,3 +120,51 @@ fn meta_with_control_characters_stays_on_one_line() {
     assert_eq!(events[0]["meta"]["prompt_version"], "v\t1\u{0}");
     assert_eq!(events[1]["stop_reason"], "odd\nreason");
 }
+
+#[agent_tool]
+fn slow(millis: u64) -> u64 {
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+    millis
+}
+
+fn wall_ms() -> u64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    u64::try_from(since.as_millis()).unwrap()
+}
+
+/// Inside a run, `ts_ms` is read off the run's clock (its start's wall time plus
+/// monotonic time): events are in order and agree with their `duration_ms`.
+#[test]
+fn a_runs_timestamps_are_ordered_and_agree_with_its_durations() {
+    let before = wall_ms();
+    let (_, cap) = capture(|| {
+        let run = Run::start(RunMeta::new("a"));
+        run.in_scope(|| {
+            slow(15);
+            slow(25);
+        });
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        run.stop(StopReason::Completed);
+    });
+    let after = wall_ms();
+    let events = cap.events();
+    assert_eq!(events.len(), 4);
+    let ts: Vec<u64> = events.iter().map(|e| e["ts_ms"].as_u64().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "in order: {ts:?}");
+    assert!(before <= ts[0] && ts[3] <= after, "{before} <= {ts:?} <= {after}");
+
+    let (start, first, second, stop) = (&events[0], &events[1], &events[2], &events[3]);
+    let duration = |e: &serde_json::Value| e["duration_ms"].as_u64().unwrap();
+    // Whole milliseconds of the same clock: a difference can round one up, never more.
+    let run_span = ts[3] - ts[0];
+    assert!(
+        (duration(stop)..=duration(stop) + 1).contains(&run_span),
+        "stop at +{run_span} ms after a run of {} ms",
+        duration(stop)
+    );
+    assert!(duration(first) >= 15 && duration(second) >= 25);
+    assert!(ts[1] - ts[0] + 1 >= duration(first), "{start} / {first}");
+    assert!(ts[2] - ts[1] + 1 >= duration(second), "{first} / {second}");
+}

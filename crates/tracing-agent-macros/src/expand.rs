@@ -79,11 +79,8 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         #vis #sig {
             #(#inner_attrs)*
             let __agent_span = #span;
-            let __agent_call = #rt::ToolCall::begin(
-                &__agent_span,
-                #rt::ToolInfo { name: #name, version: #version },
-                #hash_args,
-            );
+            static __AGENT_TOOL: #rt::ToolInfo = #rt::ToolInfo::new(#name, #version);
+            let __agent_call = #rt::ToolCall::begin(&__agent_span, &__AGENT_TOOL, #hash_args);
             let __agent_result = #run_body;
             #report
             __agent_result

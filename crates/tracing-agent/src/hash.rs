@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 pub use self::error::{HashError, JsonTextError};
 use self::scratch::{Object, Scratch};
+pub(crate) use self::string::is_plain_ascii;
 pub(crate) use self::string::write_escaped as write_json_escaped;
 
 /// 24 lowercase hex chars: the first 96 bits of SHA-256 over the canonical JSON.

@@ -19,7 +19,7 @@ use tracing::subscriber::Interest;
 use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::config::{Config, ConfigError, Queue};
 use crate::interest::OwnInterest;
@@ -148,12 +148,14 @@ impl AgentLayer {
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
         parts.stats.count_losses_in_metrics(parts.metrics.is_on());
+        crate::clock::calibrate();
         let emitter = Emitter::new(make_writer, parts.settings, parts.stats, parts.metrics);
         AgentLayer {
             hooks: Hooks {
                 emitter: Arc::new(emitter),
                 find: |_, _| Found::default(),
-                attach: |_, _, _| {},
+                start_step: |_, _| Found::default(),
+                attach_run: |_, _, _| {},
             },
             enabled: parts.enabled,
             interest: OwnInterest::default(),
@@ -199,7 +201,8 @@ where
     fn on_layer(&mut self, subscriber: &mut S) {
         // Only here is the registry's type known: keep functions that can reach it.
         self.hooks.find = find_in_scope::<S>;
-        self.hooks.attach = attach_to_span::<S>;
+        self.hooks.start_step = start_step::<S>;
+        self.hooks.attach_run = attach_run::<S>;
         self.interest.on_layer(subscriber);
     }
 
@@ -246,7 +249,8 @@ where
 pub(crate) struct Hooks {
     pub(crate) emitter: Arc<Emitter>,
     find: fn(&Dispatch, &Id) -> Found,
-    attach: fn(&Dispatch, &Id, SpanExt),
+    start_step: fn(&Dispatch, &Id) -> Found,
+    attach_run: fn(&Dispatch, &Id, Arc<RunState>),
 }
 
 impl Hooks {
@@ -255,21 +259,23 @@ impl Hooks {
         (self.find)(dispatch, id)
     }
 
-    /// Stores `ext` in the extensions of the span `id`.
-    pub(crate) fn attach(&self, dispatch: &Dispatch, id: &Id, ext: SpanExt) {
-        (self.attach)(dispatch, id, ext)
+    /// For the tool span `id`: finds its run and enclosing step, as [`find`](Hooks::find),
+    /// and when it is in a run, gives it the run's next step id (returned in `step`).
+    /// One walk up the registry where `find` then `attach` would take two.
+    pub(crate) fn start_step(&self, dispatch: &Dispatch, id: &Id) -> Found {
+        (self.start_step)(dispatch, id)
+    }
+
+    /// Makes the span `id` the span of `run`.
+    pub(crate) fn attach_run(&self, dispatch: &Dispatch, id: &Id, run: Arc<RunState>) {
+        (self.attach_run)(dispatch, id, run)
     }
 }
 
-/// Per-span state, kept in the registry's span extensions.
-pub(crate) enum SpanExt {
-    /// On a run's span.
-    Run(Arc<RunState>),
-    /// On a tool call's span inside a run: its step id.
-    Step(u64),
-}
-
+// Per-span state, kept in the registry's span extensions.
+/// On a run's span: its state.
 struct RunExt(Arc<RunState>);
+/// On a tool call's span inside a run: its step id.
 struct StepExt(u64);
 
 /// The run a span belongs to, and the step of the tool call it is nested in.
@@ -277,6 +283,8 @@ struct StepExt(u64);
 pub(crate) struct Found {
     pub(crate) run: Option<Arc<RunState>>,
     pub(crate) parent_step: Option<u64>,
+    /// Only from [`Hooks::start_step`]: the step id given to the span.
+    pub(crate) step: Option<u64>,
 }
 
 fn find_in_scope<S>(dispatch: &Dispatch, id: &Id) -> Found
@@ -284,35 +292,57 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let mut found = Found::default();
-    let Some(span) = dispatch.downcast_ref::<S>().and_then(|s| s.span(id)) else {
-        return found;
-    };
-    for span in span.scope() {
-        let extensions = span.extensions();
-        if let Some(RunExt(run)) = extensions.get::<RunExt>() {
-            found.run = Some(Arc::clone(run));
-            break;
-        }
-        if found.parent_step.is_none() {
-            found.parent_step = extensions.get::<StepExt>().map(|step| step.0);
-        }
+    if let Some(span) = dispatch.downcast_ref::<S>().and_then(|s| s.span(id)) {
+        search_up(Some(span), &mut found);
     }
     found
 }
 
-fn attach_to_span<S>(dispatch: &Dispatch, id: &Id, ext: SpanExt)
+fn start_step<S>(dispatch: &Dispatch, id: &Id) -> Found
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let mut found = Found::default();
+    let Some(span) = dispatch.downcast_ref::<S>().and_then(|s| s.span(id)) else {
+        return found;
+    };
+    // A new tool span holds nothing yet: the search starts at its parent.
+    search_up(span.parent(), &mut found);
+    if let Some(run) = &found.run {
+        let step = run.next_step();
+        span.extensions_mut().replace(StepExt(step));
+        found.step = Some(step);
+    }
+    found
+}
+
+/// Walks from `span` to the root until a run is found, noting the nearest step on the
+/// way. By `parent()` rather than `scope()`: `scope()` looks each span up again, and
+/// every registry lookup is two atomic operations on a tool call's hot path.
+fn search_up<R>(mut span: Option<SpanRef<'_, R>>, found: &mut Found)
+where
+    R: for<'a> LookupSpan<'a>,
+{
+    while let Some(current) = span {
+        {
+            let extensions = current.extensions();
+            if let Some(RunExt(run)) = extensions.get::<RunExt>() {
+                found.run = Some(Arc::clone(run));
+                return;
+            }
+            if found.parent_step.is_none() {
+                found.parent_step = extensions.get::<StepExt>().map(|step| step.0);
+            }
+        }
+        span = current.parent();
+    }
+}
+
+fn attach_run<S>(dispatch: &Dispatch, id: &Id, run: Arc<RunState>)
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     if let Some(span) = dispatch.downcast_ref::<S>().and_then(|s| s.span(id)) {
-        let mut extensions = span.extensions_mut();
-        match ext {
-            SpanExt::Run(run) => {
-                extensions.replace(RunExt(run));
-            }
-            SpanExt::Step(step) => {
-                extensions.replace(StepExt(step));
-            }
-        }
+        span.extensions_mut().replace(RunExt(run));
     }
 }

@@ -36,6 +36,7 @@
 //! });
 //! ```
 
+mod clock;
 pub mod config;
 mod error_class;
 pub mod hash;

@@ -7,7 +7,7 @@
 //! `Serialize` derive on [`Event`] through the sink's line-safe formatter (the tests hold
 //! them together), so the schema keeps one definition.
 
-use crate::hash::write_json_escaped;
+use crate::hash::{is_plain_ascii, write_json_escaped};
 use crate::schema::{Event, EventKind, Meta, Status};
 
 /// Appends `event` as one JSON object and `\n`.
@@ -146,6 +146,12 @@ fn opt_str(out: &mut Vec<u8>, value: Option<&str>) {
 /// writes fast), plus U+2028 and U+2029: some line readers break on them.
 fn str(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
+    // Ids, digests and tool names: one check, one copy.
+    if is_plain_ascii(value.as_bytes()) {
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+        return;
+    }
     let mut rest = value;
     // Both separators start with 0xE2; almost no string has it at all.
     while rest.as_bytes().contains(&0xE2) {
@@ -263,7 +269,7 @@ mod tests {
     #[test]
     fn every_key_null_or_absent_writes_what_serde_json_writes() {
         for kind in [EventKind::RunStart, EventKind::Stop] {
-            let mut event = Event::new(kind, None);
+            let mut event = Event::new(kind, None, 1_700_000_000_000);
             assert_same(&event);
             event.stop_reason = Some(&StopReason::LoopDetected);
             assert_same(&event);

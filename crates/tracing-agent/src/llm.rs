@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use crate::clock::{self, millis, now_ms};
 use crate::layer::Hooks;
-use crate::schema::{millis, Event, EventKind, LlmTokens, Usage};
+use crate::schema::{Event, EventKind, LlmTokens, Usage};
 
 /// Usage of one LLM call.
 ///
@@ -74,6 +75,10 @@ pub fn record_llm(usage: LlmUsage) {
         let mut event = Event::new(
             EventKind::LlmResult,
             found.run.as_ref().map(|run| run.run_id.as_str()),
+            found
+                .run
+                .as_ref()
+                .map_or_else(now_ms, |run| run.unix_ms_at(clock::now())),
         );
         event.step_id = step_id;
         event.model = Some(&usage.model);

@@ -50,7 +50,7 @@ mod record;
 pub use buckets::HISTOGRAM_BUCKETS;
 #[cfg(feature = "prometheus")]
 pub use prometheus::{install_prometheus, prometheus_builder, MetricsError};
-pub(crate) use record::{events_lost, llm_recorded, run_stopped, tool_ended};
+pub(crate) use record::{events_lost, llm_recorded, run_stopped, tool_ended, ToolKeys};
 
 /// A run-level series that `metrics.track` can switch on, by its config name.
 ///

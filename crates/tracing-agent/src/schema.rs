@@ -101,12 +101,12 @@ fn stop_reason_or_null<S: Serializer>(
 }
 
 impl<'a> Event<'a> {
-    /// An event of `kind` with every optional key `null`.
-    pub fn new(kind: EventKind, run_id: Option<&'a str>) -> Self {
+    /// An event of `kind` at `ts_ms` with every optional key `null`.
+    pub fn new(kind: EventKind, run_id: Option<&'a str>, ts_ms: u64) -> Self {
         Event {
             run_id,
             kind,
-            ts_ms: now_ms(),
+            ts_ms,
             step_id: None,
             tool: None,
             args_sha: None,
@@ -124,16 +124,4 @@ impl<'a> Event<'a> {
             hash_error: None,
         }
     }
-}
-
-/// Milliseconds since the Unix epoch; 0 if the clock is before it (never panics).
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(millis)
-        .unwrap_or(0)
-}
-
-pub(crate) fn millis(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

@@ -7,39 +7,53 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Span;
 
+use crate::clock::{self, millis, now_ms, Instant};
 use crate::hash::{self, ArgsHasher, Sha24};
-use crate::layer::{Hooks, SpanExt};
+use crate::layer::Hooks;
+use crate::metrics::ToolKeys;
 use crate::redact::REDACTED;
 use crate::run::RunState;
-use crate::schema::{millis, Event, EventKind, Status};
+use crate::schema::{Event, EventKind, Status};
 use crate::settings::Settings;
 use crate::sink::Emitter;
 
-/// What the macro knows about a tool at compile time.
-#[derive(Clone, Copy, Debug)]
+/// What the macro knows about a tool at compile time, in one `static` per tool.
+#[derive(Debug)]
 pub struct ToolInfo {
     /// The tool's name (`name = ".."`, or the fn's name).
     pub name: &'static str,
     /// `version = ".."`, if given.
     pub version: Option<&'static str>,
+    metric_keys: ToolKeys,
+}
+
+impl ToolInfo {
+    /// The tool `name`, at `version`.
+    pub const fn new(name: &'static str, version: Option<&'static str>) -> Self {
+        ToolInfo {
+            name,
+            version,
+            metric_keys: ToolKeys::new(),
+        }
+    }
 }
 
 /// One tool call in progress. Dropped without an outcome, it reports `panic` (when its
 /// thread is unwinding) or `cancelled` (an async call whose future was dropped).
 pub struct ToolCall {
-    live: Option<Box<Live>>,
+    // Inline, not boxed: an allocation and a free per call cost more than moving it.
+    live: Option<Live>,
 }
 
 /// Present only when an `AgentLayer` will write the call: the disabled path carries
 /// nothing but an empty span.
 struct Live {
-    info: ToolInfo,
+    info: &'static ToolInfo,
     emitter: Arc<Emitter>,
     run: Option<Arc<RunState>>,
     step_id: Option<u64>,
@@ -143,24 +157,24 @@ impl ToolCall {
     ///
     /// The span stays with the caller, which runs the body in it: moving it into the
     /// call cost a disabled call a store-forwarding stall, more than all its other work.
-    pub fn begin(span: &Span, info: ToolInfo, feed_args: impl FnOnce(&mut ToolArgs)) -> Self {
+    pub fn begin(
+        span: &Span,
+        info: &'static ToolInfo,
+        feed_args: impl FnOnce(&mut ToolArgs),
+    ) -> Self {
         if span.is_disabled() {
             return ToolCall { live: None };
         }
         let found = span
             .with_subscriber(|(id, dispatch)| {
                 let hooks = dispatch.downcast_ref::<Hooks>()?;
-                let found = hooks.find(dispatch, id);
-                let step_id = found.run.as_ref().map(|run| run.next_step());
-                if let Some(step_id) = step_id {
-                    hooks.attach(dispatch, id, SpanExt::Step(step_id));
-                }
-                Some((Arc::clone(&hooks.emitter), found, step_id))
+                Some((Arc::clone(&hooks.emitter), hooks.start_step(dispatch, id)))
             })
             .flatten();
-        let Some((emitter, found, step_id)) = found else {
+        let Some((emitter, found)) = found else {
             return ToolCall { live: None };
         };
+        let step_id = found.step;
         if let Some(step_id) = step_id {
             span.record("step_id", step_id);
         }
@@ -175,11 +189,9 @@ impl ToolCall {
             step_id,
             parent_step_id: found.parent_step,
             args,
-            started: Instant::now(),
+            started: clock::now(),
         };
-        ToolCall {
-            live: Some(Box::new(live)),
-        }
+        ToolCall { live: Some(live) }
     }
 
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
@@ -220,7 +232,8 @@ impl Drop for ToolCall {
 
 impl Live {
     fn finish(self, outcome: Outcome<'_>) {
-        let duration_ms = millis(self.started.elapsed());
+        let ended = clock::now();
+        let elapsed = ended.saturating_duration_since(self.started);
         let (status, error, result) = match outcome {
             Outcome::Ok(result) => (Status::Ok, None, result),
             Outcome::Err(class) => (Status::Error, Some(class), None),
@@ -236,11 +249,15 @@ impl Live {
         let mut event = Event::new(
             EventKind::ToolResult,
             self.run.as_ref().map(|run| run.run_id.as_str()),
+            match &self.run {
+                Some(run) => run.unix_ms_at(ended),
+                None => now_ms(),
+            },
         );
         event.step_id = self.step_id;
         event.tool = Some(self.info.name);
         event.args_sha = self.args.digest.as_ref().map(Sha24::as_str);
-        event.duration_ms = Some(duration_ms);
+        event.duration_ms = Some(millis(elapsed));
         event.status = Some(status);
         event.error = error;
         event.parent_step_id = self.parent_step_id;
@@ -255,8 +272,9 @@ impl Live {
         crate::metrics::tool_ended(
             &self.emitter.metrics,
             self.info.name,
+            &self.info.metric_keys,
             error,
-            self.started.elapsed(),
+            elapsed,
         );
     }
 }

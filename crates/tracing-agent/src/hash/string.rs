@@ -72,21 +72,40 @@ fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) -> bool {
 /// strings under eight bytes as two overlapping halves or, under four, three single bytes.
 #[inline]
 fn needs_escape(bytes: &[u8]) -> bool {
+    any_word(bytes, word_needs_escape, |b| ESCAPE[usize::from(b)] != 0)
+}
+
+/// Whether `bytes` are ASCII that JSON writes as is: nothing to escape, and no line
+/// separator (U+2028/2029) possible, so a line writer can copy them whole.
+#[inline]
+pub(crate) fn is_plain_ascii(bytes: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    !any_word(
+        bytes,
+        |word| word & HIGH != 0 || word_needs_escape(word),
+        |b| b >= 0x80 || ESCAPE[usize::from(b)] != 0,
+    )
+}
+
+/// Whether `word_test` holds for any word of `bytes` (short strings: `byte_test` for
+/// any byte), without a byte loop (see `needs_escape`).
+#[inline(always)]
+fn any_word(bytes: &[u8], word_test: impl Fn(u64) -> bool, byte_test: impl Fn(u8) -> bool) -> bool {
     let len = bytes.len();
     if len >= 8 {
         let mut chunks = bytes.chunks_exact(8);
-        let any = chunks.any(|chunk| word_needs_escape(le_word(chunk)));
-        return any || word_needs_escape(le_word(bytes.get(len - 8..).unwrap_or_default()));
+        let any = chunks.any(|chunk| word_test(le_word(chunk)));
+        return any || word_test(le_word(bytes.get(len - 8..).unwrap_or_default()));
     }
     if len >= 4 {
         let head = le_half(bytes.get(..4).unwrap_or_default());
         let tail = le_half(bytes.get(len - 4..).unwrap_or_default());
-        return word_needs_escape(head | (tail << 32));
+        return word_test(head | (tail << 32));
     }
     [0, len / 2, len.wrapping_sub(1)]
         .iter()
         .filter_map(|&i| bytes.get(i))
-        .any(|&b| ESCAPE[usize::from(b)] != 0)
+        .any(|&b| byte_test(b))
 }
 
 #[inline]
@@ -270,6 +289,25 @@ mod tests {
             }
         }
         assert!(!needs_escape(b""));
+    }
+
+    #[test]
+    fn plain_ascii_check_finds_every_escapable_or_non_ascii_byte_at_every_position_and_length() {
+        for len in 1..20 {
+            for byte in 0u8..=255 {
+                for pos in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[pos] = byte;
+                    let want = byte.is_ascii() && !matches!(byte, 0..=0x1f | b'"' | b'\\');
+                    assert_eq!(
+                        is_plain_ascii(&bytes),
+                        want,
+                        "byte {byte:#x} at {pos} of {len}"
+                    );
+                }
+            }
+        }
+        assert!(is_plain_ascii(b""));
     }
 
     #[test]

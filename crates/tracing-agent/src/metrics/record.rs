@@ -2,10 +2,14 @@
 //! call is recorded and an event is lost. Each is one call from its hook, and a no-op for
 //! what its [`Metrics`] leaves out.
 
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use ::metrics::{counter, describe_counter, describe_histogram, histogram, SharedString, Unit};
+use ::metrics::{
+    counter, describe_counter, describe_histogram, histogram, Key, Label, Level, Metadata,
+    SharedString, Unit,
+};
 
 use super::{Metrics, Tracked};
 use crate::run::{RunUsage, StopReason};
@@ -63,11 +67,59 @@ pub(crate) fn run_stopped(
     }
 }
 
+/// A tool's success-path metric keys, built on its first call and kept in the tool's
+/// static [`ToolInfo`](crate::__private::ToolInfo): building a labelled key allocates its
+/// labels and hashes them, which cost a tool call more than recording the value did.
+/// Error paths build theirs per call: their labels carry the error class.
+#[derive(Default)]
+pub(crate) struct ToolKeys(OnceLock<Keys>);
+
+struct Keys {
+    duration_ok: Key,
+    gen_ai_duration_ok: Key,
+}
+
+impl ToolKeys {
+    pub(crate) const fn new() -> Self {
+        ToolKeys(OnceLock::new())
+    }
+
+    fn get(&self, tool: &'static str) -> &Keys {
+        self.0.get_or_init(|| Keys {
+            duration_ok: Key::from_parts(
+                TOOL_DURATION_MS,
+                vec![
+                    Label::from_static_parts("tool", tool),
+                    Label::from_static_parts("status", "ok"),
+                ],
+            ),
+            gen_ai_duration_ok: Key::from_parts(
+                GEN_AI_EXECUTE_TOOL_DURATION,
+                vec![Label::from_static_parts("gen_ai.tool.name", tool)],
+            ),
+        })
+    }
+}
+
+impl fmt::Debug for ToolKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ToolKeys")
+    }
+}
+
+/// What `histogram!` does, with a key built beforehand.
+fn record_histogram(key: &Key, value: f64) {
+    static METADATA: Metadata<'static> =
+        Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+    ::metrics::with_recorder(|recorder| recorder.register_histogram(key, &METADATA)).record(value);
+}
+
 /// A tool call ended, with `error` its class if it failed. No run or agent label: the tool's
 /// own series must not multiply by every agent that calls it.
 pub(crate) fn tool_ended(
     metrics: &Metrics,
     tool: &'static str,
+    keys: &ToolKeys,
     error: Option<&str>,
     elapsed: Duration,
 ) {
@@ -77,10 +129,10 @@ pub(crate) fn tool_ended(
     let millis = elapsed.as_secs_f64() * 1000.0;
     match error {
         None => {
-            histogram!(TOOL_DURATION_MS, "tool" => tool, "status" => "ok").record(millis);
+            let keys = keys.get(tool);
+            record_histogram(&keys.duration_ok, millis);
             if metrics.records_gen_ai() {
-                histogram!(GEN_AI_EXECUTE_TOOL_DURATION, "gen_ai.tool.name" => tool)
-                    .record(elapsed.as_secs_f64());
+                record_histogram(&keys.gen_ai_duration_ok, elapsed.as_secs_f64());
             }
         }
         Some(class) => {
