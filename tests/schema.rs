@@ -151,9 +151,15 @@ fn a_runs_timestamps_are_ordered_and_agree_with_its_durations() {
     let after = wall_ms();
     let events = cap.events();
     assert_eq!(events.len(), 4);
-    let ts: Vec<u64> = events.iter().map(|e| e["ts_ms"].as_u64().unwrap()).collect();
+    let ts: Vec<u64> = events
+        .iter()
+        .map(|e| e["ts_ms"].as_u64().unwrap())
+        .collect();
     assert!(ts.windows(2).all(|w| w[0] <= w[1]), "in order: {ts:?}");
-    assert!(before <= ts[0] && ts[3] <= after, "{before} <= {ts:?} <= {after}");
+    assert!(
+        before <= ts[0] && ts[3] <= after,
+        "{before} <= {ts:?} <= {after}"
+    );
 
     let (start, first, second, stop) = (&events[0], &events[1], &events[2], &events[3]);
     let duration = |e: &serde_json::Value| e["duration_ms"].as_u64().unwrap();

@@ -39,6 +39,11 @@ impl Sha24 {
         // Always ASCII hex (built by `digest`), so this never takes the fallback.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
+
+    /// The hex digits as bytes: a line writer copies them without a UTF-8 check.
+    pub(crate) fn as_bytes(&self) -> &[u8; 24] {
+        &self.0
+    }
 }
 
 impl fmt::Display for Sha24 {

@@ -7,7 +7,7 @@
 //! `Serialize` derive on [`Event`] through the sink's line-safe formatter (the tests hold
 //! them together), so the schema keeps one definition.
 
-use crate::hash::{is_plain_ascii, write_json_escaped};
+use crate::hash::{is_plain_ascii, write_json_escaped, Sha24};
 use crate::schema::{Event, EventKind, Meta, Status};
 
 /// Appends `event` as one JSON object and `\n`.
@@ -48,7 +48,10 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
     out.extend_from_slice(b",\"tool\":");
     opt_str(out, *tool);
     out.extend_from_slice(b",\"args_sha\":");
-    opt_str(out, *args_sha);
+    match args_sha {
+        Some(sha) => digest(out, sha),
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"duration_ms\":");
     opt_int(out, *duration_ms);
     out.extend_from_slice(b",\"status\":");
@@ -73,7 +76,7 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
     }
     if let Some(sha) = result_sha {
         out.extend_from_slice(b",\"result_sha\":");
-        str(out, sha);
+        digest(out, sha);
     }
     if let Some(version) = tool_version {
         out.extend_from_slice(b",\"tool_version\":");
@@ -135,6 +138,13 @@ fn opt_int(out: &mut Vec<u8>, value: Option<u64>) {
     }
 }
 
+/// Hex digits need no escaping; one fixed-size copy.
+fn digest(out: &mut Vec<u8>, sha: &Sha24) {
+    let mut quoted = [b'"'; 26];
+    quoted[1..25].copy_from_slice(sha.as_bytes());
+    out.extend_from_slice(&quoted);
+}
+
 fn opt_str(out: &mut Vec<u8>, value: Option<&str>) {
     match value {
         Some(value) => str(out, value),
@@ -174,6 +184,7 @@ fn str(out: &mut Vec<u8>, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::write_event_line;
+    use crate::hash::sha24;
     use crate::run::{RunUsage, StopReason};
     use crate::schema::{Event, EventKind, LlmTokens, Meta, Status, Usage};
     use crate::sink::write_json_line;
@@ -229,6 +240,8 @@ mod tests {
             "to": NASTY,
             "nested": {"line\u{2029}sep": [1, -2.5, null, true, "[REDACTED]"]},
         });
+        let args_sha = sha24(&args).unwrap();
+        let result_sha = sha24(&reason.as_str()).unwrap();
         for (i, (kind, usage)) in kinds.into_iter().zip(usages).enumerate() {
             // Every field named (no `..`): a field added to `Event` fails to compile here
             // until the writer and this test know it.
@@ -238,7 +251,7 @@ mod tests {
                 ts_ms: 1_795_545_605_239,
                 step_id: Some(i as u64),
                 tool: Some("crm.lookup\u{2028}"),
-                args_sha: Some("b2cd4705677b6b5311a4b635"),
+                args_sha: Some(&args_sha),
                 duration_ms: Some(u64::MAX),
                 status: Some(if i % 2 == 0 {
                     Status::Ok
@@ -249,7 +262,7 @@ mod tests {
                 stop_reason: Some(&reason),
                 usage,
                 parent_step_id: Some(7),
-                result_sha: Some("e1b8d605404dcf1bb38102d0"),
+                result_sha: Some(&result_sha),
                 tool_version: Some(NASTY),
                 model: Some(NASTY),
                 meta: Some(Meta {

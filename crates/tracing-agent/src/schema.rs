@@ -3,6 +3,7 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::hash::Sha24;
 use crate::run::{RunUsage, StopReason};
 
 /// Version of the event schema, written into every `run_start` event's `meta`.
@@ -67,7 +68,7 @@ pub(crate) struct Event<'a> {
     pub ts_ms: u64,
     pub step_id: Option<u64>,
     pub tool: Option<&'a str>,
-    pub args_sha: Option<&'a str>,
+    pub args_sha: Option<&'a Sha24>,
     pub duration_ms: Option<u64>,
     pub status: Option<Status>,
     pub error: Option<&'a str>,
@@ -77,7 +78,7 @@ pub(crate) struct Event<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_step_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result_sha: Option<&'a str>,
+    pub result_sha: Option<&'a Sha24>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -54,12 +54,52 @@ pub struct ToolCall {
 /// nothing but an empty span.
 struct Live {
     info: &'static ToolInfo,
-    emitter: Arc<Emitter>,
-    run: Option<Arc<RunState>>,
+    writer: Writer,
     step_id: Option<u64>,
     parent_step_id: Option<u64>,
     args: Finished,
     started: Instant,
+}
+
+/// Which layer writes the call and which run counts it.
+enum Writer {
+    /// In a run whose events this same layer writes: reached through the run, a call
+    /// clones one `Arc` instead of two.
+    Run(Arc<RunState>),
+    /// Outside any run, or in a run started under another layer.
+    Layer(Arc<Emitter>, Option<Arc<RunState>>),
+}
+
+impl Writer {
+    fn new(emitter: &Arc<Emitter>, run: Option<Arc<RunState>>) -> Writer {
+        match run {
+            Some(run)
+                if run
+                    .emitter
+                    .as_ref()
+                    .is_some_and(|e| Arc::ptr_eq(e, emitter)) =>
+            {
+                Writer::Run(run)
+            }
+            run => Writer::Layer(Arc::clone(emitter), run),
+        }
+    }
+
+    /// Always `Some` (`Run` is only made for a run with this emitter); an `Option` so
+    /// that nothing here can panic.
+    fn emitter(&self) -> Option<&Emitter> {
+        match self {
+            Writer::Run(run) => run.emitter.as_deref(),
+            Writer::Layer(emitter, _) => Some(emitter),
+        }
+    }
+
+    fn run(&self) -> Option<&RunState> {
+        match self {
+            Writer::Run(run) => Some(run),
+            Writer::Layer(_, run) => run.as_deref(),
+        }
+    }
 }
 
 /// What the layer wants from the arguments: their canonical hash (none when
@@ -168,26 +208,28 @@ impl ToolCall {
         let found = span
             .with_subscriber(|(id, dispatch)| {
                 let hooks = dispatch.downcast_ref::<Hooks>()?;
-                Some((Arc::clone(&hooks.emitter), hooks.start_step(dispatch, id)))
+                let found = hooks.start_step(dispatch, id);
+                let writer = Writer::new(&hooks.emitter, found.run);
+                Some((writer, found.step, found.parent_step))
             })
             .flatten();
-        let Some((emitter, found)) = found else {
+        let Some((writer, step_id, parent_step_id)) = found else {
             return ToolCall { live: None };
         };
-        let step_id = found.step;
         if let Some(step_id) = step_id {
             span.record("step_id", step_id);
         }
-        let settings = emitter.settings();
+        let Some(settings) = writer.emitter().map(Emitter::settings) else {
+            return ToolCall { live: None };
+        };
         let mut args = ToolArgs::new(settings);
         feed_args(&mut args);
         let args = args.finish(settings);
         let live = Live {
             info,
-            emitter,
-            run: found.run,
+            writer,
             step_id,
-            parent_step_id: found.parent_step,
+            parent_step_id,
             args,
             started: clock::now(),
         };
@@ -197,8 +239,11 @@ impl ToolCall {
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
     pub fn ok<T: Serialize + ?Sized>(mut self, value: &T) {
         if let Some(live) = self.live.take() {
-            let digest = result_digest(live.emitter.settings(), value);
-            live.finish(Outcome::Ok(Some(digest)));
+            let digest = live
+                .writer
+                .emitter()
+                .map(|emitter| result_digest(emitter.settings(), value));
+            live.finish(Outcome::Ok(digest));
         }
     }
 
@@ -238,7 +283,11 @@ impl Live {
             Outcome::Ok(result) => (Status::Ok, None, result),
             Outcome::Err(class) => (Status::Error, Some(class), None),
         };
-        if let Some(run) = &self.run {
+        let Some(emitter) = self.writer.emitter() else {
+            return;
+        };
+        let run = self.writer.run();
+        if let Some(run) = run {
             run.count_tool(status == Status::Error);
         }
         let result_error = match &result {
@@ -248,29 +297,29 @@ impl Live {
         let hash_error = describe_hash_errors(self.args.error.as_deref(), result_error);
         let mut event = Event::new(
             EventKind::ToolResult,
-            self.run.as_ref().map(|run| run.run_id.as_str()),
-            match &self.run {
+            run.map(|run| run.run_id.as_str()),
+            match run {
                 Some(run) => run.unix_ms_at(ended),
                 None => now_ms(),
             },
         );
         event.step_id = self.step_id;
         event.tool = Some(self.info.name);
-        event.args_sha = self.args.digest.as_ref().map(Sha24::as_str);
+        event.args_sha = self.args.digest.as_ref();
         event.duration_ms = Some(millis(elapsed));
         event.status = Some(status);
         event.error = error;
         event.parent_step_id = self.parent_step_id;
         event.result_sha = match &result {
-            Some(Ok(digest)) => Some(digest.as_str()),
+            Some(Ok(digest)) => Some(digest),
             _ => None,
         };
         event.tool_version = self.info.version;
         event.args = self.args.stored.as_ref();
         event.hash_error = hash_error.as_deref();
-        self.emitter.emit(&mut event);
+        emitter.emit(&mut event);
         crate::metrics::tool_ended(
-            &self.emitter.metrics,
+            &emitter.metrics,
             self.info.name,
             &self.info.metric_keys,
             error,
