@@ -80,7 +80,7 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
             #(#inner_attrs)*
             let __agent_span = #span;
             static __AGENT_TOOL: #rt::ToolInfo = #rt::ToolInfo::new(#name, #version);
-            let __agent_call = #rt::ToolCall::begin(&__agent_span, &__AGENT_TOOL, #hash_args);
+            let mut __agent_call = #rt::ToolCall::begin(&__agent_span, &__AGENT_TOOL, #hash_args);
             let __agent_result = #run_body;
             #report
             __agent_result
@@ -138,7 +138,7 @@ fn report_outcome(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         if attr.skip_result {
             quote!(__agent_call.ok_unhashed())
         } else {
-            quote_spanned!(result_span=> ::tracing_agent::__private::result(__agent_call, #value))
+            quote_spanned!(result_span=> ::tracing_agent::__private::result(&mut __agent_call, #value))
         }
     };
     if tool.returns_result {

@@ -116,7 +116,7 @@ pub mod __private {
 
     /// Type-checks a result against [`ToolResult`].
     #[inline(always)]
-    pub fn result<T: ToolResult + ?Sized>(call: ToolCall, value: &T) {
+    pub fn result<T: ToolResult + ?Sized>(call: &mut ToolCall, value: &T) {
         call.ok(value);
     }
 }
