@@ -300,6 +300,100 @@ fn a_panicking_tool_is_an_error_of_class_panic_and_the_panic_continues() {
     assert!(!cap.text().contains("secret detail"));
 }
 
+/// A result whose `Serialize` impl panics while it is hashed.
+struct Explosive;
+
+impl Serialize for Explosive {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("serialize bug")
+    }
+}
+
+#[agent_tool]
+fn explosive_result() -> Explosive {
+    Explosive
+}
+
+#[test]
+fn a_result_whose_serialize_panics_is_reported_once_as_panic() {
+    let (caught, cap) = capture(|| {
+        let run = Run::start(RunMeta::new("t"));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run.in_scope(explosive_result)
+        }));
+        run.stop(StopReason::Error);
+        caught
+    });
+    assert!(caught.is_err(), "the panic must reach the caller");
+    let events = cap.of_kind("tool_result");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["error"], "panic");
+}
+
+/// A `metrics` recorder that panics on every histogram.
+struct PanickingRecorder;
+
+impl metrics::Recorder for PanickingRecorder {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        panic!("recorder bug")
+    }
+}
+
+#[agent_tool]
+fn plain(n: u32) -> u32 {
+    n
+}
+
+#[test]
+fn a_panicking_recorder_does_not_make_a_call_report_twice() {
+    let (caught, cap) = capture(|| {
+        let run = Run::start(RunMeta::new("t"));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            metrics::with_local_recorder(&PanickingRecorder, || run.in_scope(|| plain(1)))
+        }));
+        run.stop(StopReason::Error);
+        caught
+    });
+    assert!(
+        caught.is_err(),
+        "the recorder's own panic reaches the caller"
+    );
+    let events = cap.of_kind("tool_result");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["status"], "ok");
+}
+
 #[agent_tool]
 async fn slow_tool(ms: u64) -> u64 {
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;

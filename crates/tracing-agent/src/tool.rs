@@ -237,59 +237,70 @@ impl ToolCall {
         ToolCall { live: Some(live) }
     }
 
-    // The outcome calls finish the call in place, by `&mut`: a `ToolCall` moved by value
-    // (into a call, or out of its `Option`) is a `memcpy` of its 150 bytes, which on the
-    // disabled path cost as much as everything else. A reported call drops as a no-op.
+    // The outcome calls take the call by `&mut`: a `ToolCall` moved by value into a call
+    // is a `memcpy` of its 150 bytes, which on the disabled path cost as much as all the
+    // rest. The result is hashed while the call is still in place, so a `Serialize` impl
+    // that panics is reported (as `panic`, by `drop`); the state is taken out before the
+    // event is written, so a panicking metrics recorder cannot make `drop` report it twice.
 
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
     #[inline]
     pub fn ok<T: Serialize + ?Sized>(&mut self, value: &T) {
-        if let Some(live) = &self.live {
-            let digest = live
-                .writer
-                .emitter()
-                .map(|emitter| result_digest(emitter.settings(), value));
+        let Some(live) = &self.live else {
+            return;
+        };
+        let digest = live
+            .writer
+            .emitter()
+            .map(|emitter| result_digest(emitter.settings(), value));
+        if let Some(live) = self.take_live() {
             live.finish(Outcome::Ok(digest));
-            self.live = None;
         }
     }
 
     /// The call returned, and its value is not hashed (`skip_result`).
     #[inline]
     pub fn ok_unhashed(&mut self) {
-        if let Some(live) = &self.live {
+        if let Some(live) = self.take_live() {
             live.finish(Outcome::Ok(None));
-            self.live = None;
         }
     }
 
     /// The call returned an error of class `class`.
     #[inline]
     pub fn err(&mut self, class: Cow<'static, str>) {
-        if let Some(live) = &self.live {
+        if let Some(live) = self.take_live() {
             live.finish(Outcome::Err(&class));
-            self.live = None;
         }
+    }
+
+    /// The call's state, if it is still to be reported. Tested before it is moved, so the
+    /// disabled path reads one word.
+    #[inline(always)]
+    fn take_live(&mut self) -> Option<Live> {
+        if self.live.is_none() {
+            return None;
+        }
+        self.live.take()
     }
 }
 
 impl Drop for ToolCall {
     #[inline]
     fn drop(&mut self) {
-        if let Some(live) = &self.live {
+        if let Some(live) = self.take_live() {
             let class = if std::thread::panicking() {
                 "panic"
             } else {
                 "cancelled"
             };
             live.finish(Outcome::Err(class));
-            self.live = None;
         }
     }
 }
 
 impl Live {
-    fn finish(&self, outcome: Outcome<'_>) {
+    fn finish(self, outcome: Outcome<'_>) {
         let ended = clock::now();
         let elapsed = ended.saturating_duration_since(self.started);
         let (status, error, result) = match outcome {
