@@ -278,9 +278,7 @@ impl ToolCall {
     /// disabled path reads one word.
     #[inline(always)]
     fn take_live(&mut self) -> Option<Live> {
-        if self.live.is_none() {
-            return None;
-        }
+        self.live.as_ref()?;
         self.live.take()
     }
 }
