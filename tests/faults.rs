@@ -131,3 +131,33 @@ fn a_global_filter_that_hides_runs_is_reported_once() {
     );
     assert!(stderr.contains("tracing_agent::run=info"), "{stderr}");
 }
+
+thread_local! {
+    static KEPT_RUN: std::cell::RefCell<Option<Run>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A run kept in a thread-local (as a thread-local runtime would keep a task) is dropped
+/// while the thread's locals are torn down: it still writes its stop, and nothing it
+/// reads then (clocks, buffers) panics, which there would abort the process.
+#[test]
+fn a_run_dropped_while_its_thread_exits_still_writes_its_stop() {
+    let (subscriber, cap) = common::agent_subscriber();
+    let dispatch = tracing::Dispatch::new(subscriber);
+    std::thread::spawn(move || {
+        // Touched first, so its destructor runs after those of the locals the run's
+        // code initializes later.
+        KEPT_RUN.with(|_| ());
+        let run = tracing::dispatcher::with_default(&dispatch, || {
+            let run = Run::start(RunMeta::new("t"));
+            run.in_scope(|| work(1));
+            run
+        });
+        KEPT_RUN.with(|kept| *kept.borrow_mut() = Some(run));
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    let stops = cap.of_kind("stop");
+    assert_eq!(stops.len(), 1, "{}", cap.text());
+    assert_eq!(stops[0]["stop_reason"], "dropped");
+    assert!(stops[0]["ts_ms"].as_u64().unwrap() > 1_600_000_000_000);
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::clock::{self, millis, now_ms};
+use crate::clock::{self, millis};
 use crate::layer::Hooks;
 use crate::schema::{Event, EventKind, LlmTokens, Usage};
 
@@ -75,10 +75,7 @@ pub fn record_llm(usage: LlmUsage) {
         let mut event = Event::new(
             EventKind::LlmResult,
             found.run.as_ref().map(|run| run.run_id.as_str()),
-            found
-                .run
-                .as_ref()
-                .map_or_else(now_ms, |run| run.unix_ms_at(clock::now())),
+            clock::unix_ms_at(clock::now()),
         );
         event.step_id = step_id;
         event.model = Some(&usage.model);

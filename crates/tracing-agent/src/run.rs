@@ -5,14 +5,13 @@ use std::future::Future;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tracing::field::Empty;
 use tracing::instrument::Instrumented;
 use tracing::{Instrument, Span};
 
-use crate::clock::{self, millis, since_epoch, Instant};
+use crate::clock::{self, millis, Instant};
 use crate::layer::Hooks;
 use crate::schema::{Event, EventKind, Meta, Usage, SCHEMA_VERSION};
 use crate::sink::Emitter;
@@ -226,8 +225,6 @@ impl Serialize for Stopped {
 pub(crate) struct RunState {
     pub(crate) run_id: String,
     started: Instant,
-    /// The system time at `started`, since the Unix epoch: the origin of the run's clock.
-    started_unix: Duration,
     next_step: AtomicU64,
     tool_calls: AtomicU64,
     tool_errors: AtomicU64,
@@ -241,15 +238,6 @@ pub(crate) struct RunState {
 }
 
 impl RunState {
-    /// The time `at` on the run's clock, in milliseconds since the Unix epoch: the system
-    /// time at the run's start plus the monotonic time since. Every `ts_ms` of a run is
-    /// read from it, so a run's events are in order and agree with their `duration_ms`
-    /// even when the system clock is stepped mid-run; and an event then costs one clock
-    /// read instead of two.
-    pub(crate) fn unix_ms_at(&self, at: Instant) -> u64 {
-        millis(self.started_unix + at.saturating_duration_since(self.started))
-    }
-
     /// The next step id: 1-based, unique within the run even across threads.
     pub(crate) fn next_step(&self) -> u64 {
         self.next_step.fetch_add(1, Ordering::Relaxed) + 1
@@ -353,7 +341,6 @@ impl Run {
         let state = Arc::new(RunState {
             run_id,
             started: clock::now(),
-            started_unix: since_epoch(),
             next_step: AtomicU64::new(0),
             tool_calls: AtomicU64::new(0),
             tool_errors: AtomicU64::new(0),
@@ -374,7 +361,7 @@ impl Run {
             let mut event = Event::new(
                 EventKind::RunStart,
                 Some(&state.run_id),
-                millis(state.started_unix),
+                clock::unix_ms_at(state.started),
             );
             event.meta = Some(Meta {
                 agent: &meta.agent,
@@ -428,7 +415,7 @@ impl Run {
                 let mut event = Event::new(
                     EventKind::Stop,
                     Some(&self.state.run_id),
-                    self.state.unix_ms_at(ended),
+                    clock::unix_ms_at(ended),
                 );
                 event.stop_reason = Some(&reason);
                 event.duration_ms = Some(millis(elapsed));

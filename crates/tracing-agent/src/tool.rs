@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Span;
 
-use crate::clock::{self, millis, now_ms, Instant};
+use crate::clock::{self, millis, Instant};
 use crate::hash::{self, ArgsHasher, Sha24};
 use crate::layer::Hooks;
 use crate::metrics::ToolKeys;
@@ -320,10 +320,7 @@ impl Live {
         let mut event = Event::new(
             EventKind::ToolResult,
             run.map(|run| run.run_id.as_str()),
-            match run {
-                Some(run) => run.unix_ms_at(ended),
-                None => now_ms(),
-            },
+            clock::unix_ms_at(ended),
         );
         event.step_id = self.step_id;
         event.tool = Some(self.info.name);
