@@ -138,11 +138,12 @@ fn opt_int(out: &mut Vec<u8>, value: Option<u64>) {
     }
 }
 
-/// Hex digits need no escaping; one fixed-size copy.
+/// Hex digits need no escaping: one fixed-size copy, straight from the digest (assembling
+/// the quoted string on the stack first made the copy reload it before its stores landed).
 fn digest(out: &mut Vec<u8>, sha: &Sha24) {
-    let mut quoted = [b'"'; 26];
-    quoted[1..25].copy_from_slice(sha.as_bytes());
-    out.extend_from_slice(&quoted);
+    out.push(b'"');
+    out.extend_from_slice(sha.as_bytes());
+    out.push(b'"');
 }
 
 fn opt_str(out: &mut Vec<u8>, value: Option<&str>) {

@@ -186,7 +186,9 @@ fn result_digest<T: Serialize + ?Sized>(settings: &Settings, value: &T) -> Resul
 }
 
 enum Outcome<'a> {
-    Ok(Option<Result<Sha24, String>>),
+    // By reference: a digest copied through the enum right after it was written cost a
+    // store-forwarding stall on every call.
+    Ok(Option<&'a Result<Sha24, String>>),
     Err(&'a str),
 }
 
@@ -237,56 +239,48 @@ impl ToolCall {
         ToolCall { live: Some(live) }
     }
 
-    // The outcome calls take the call by `&mut`: a `ToolCall` moved by value into a call
-    // is a `memcpy` of its 150 bytes, which on the disabled path cost as much as all the
-    // rest. The result is hashed while the call is still in place, so a `Serialize` impl
-    // that panics is reported (as `panic`, by `drop`); the state is taken out before the
-    // event is written, so a panicking metrics recorder cannot make `drop` report it twice.
+    // The outcome calls take the call by `&mut` and finish it in place: a `ToolCall` moved
+    // by value into a call is a `memcpy` of its 150 bytes, which on the disabled path cost
+    // as much as all the rest. Finishing cannot panic (the writer and the metrics recorder
+    // run under `catch_unwind`), so a finished call is never reported twice; a `Serialize`
+    // impl that panics while the result is hashed leaves the call to `drop`, as `panic`.
 
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
     #[inline]
     pub fn ok<T: Serialize + ?Sized>(&mut self, value: &T) {
-        let Some(live) = &self.live else {
-            return;
-        };
-        let digest = live
-            .writer
-            .emitter()
-            .map(|emitter| result_digest(emitter.settings(), value));
-        if let Some(live) = self.take_live() {
-            live.finish(Outcome::Ok(digest));
+        if let Some(live) = &self.live {
+            let digest = live
+                .writer
+                .emitter()
+                .map(|emitter| result_digest(emitter.settings(), value));
+            live.finish(Outcome::Ok(digest.as_ref()));
+            self.live = None;
         }
     }
 
     /// The call returned, and its value is not hashed (`skip_result`).
     #[inline]
     pub fn ok_unhashed(&mut self) {
-        if let Some(live) = self.take_live() {
+        if let Some(live) = &self.live {
             live.finish(Outcome::Ok(None));
+            self.live = None;
         }
     }
 
     /// The call returned an error of class `class`.
     #[inline]
     pub fn err(&mut self, class: Cow<'static, str>) {
-        if let Some(live) = self.take_live() {
+        if let Some(live) = &self.live {
             live.finish(Outcome::Err(&class));
+            self.live = None;
         }
-    }
-
-    /// The call's state, if it is still to be reported. Tested before it is moved, so the
-    /// disabled path reads one word.
-    #[inline(always)]
-    fn take_live(&mut self) -> Option<Live> {
-        self.live.as_ref()?;
-        self.live.take()
     }
 }
 
 impl Drop for ToolCall {
     #[inline]
     fn drop(&mut self) {
-        if let Some(live) = self.take_live() {
+        if let Some(live) = &self.live {
             let class = if std::thread::panicking() {
                 "panic"
             } else {
@@ -298,7 +292,7 @@ impl Drop for ToolCall {
 }
 
 impl Live {
-    fn finish(self, outcome: Outcome<'_>) {
+    fn finish(&self, outcome: Outcome<'_>) {
         let ended = clock::now();
         let elapsed = ended.saturating_duration_since(self.started);
         let (status, error, result) = match outcome {

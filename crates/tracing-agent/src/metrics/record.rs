@@ -3,6 +3,9 @@
 //! what its [`Metrics`] leaves out.
 
 use std::fmt;
+use std::io::{self, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -34,37 +37,39 @@ pub(crate) fn run_stopped(
     usage: &RunUsage,
     elapsed: Duration,
 ) {
-    if metrics.tracks(Tracked::ToolCallsPerRun) {
-        histogram!(TOOL_CALLS, "agent" => Arc::clone(agent)).record(usage.tool_calls as f64);
-    }
-    if metrics.tracks(Tracked::LatencyP95) {
-        histogram!(RUN_LATENCY_MS, "agent" => Arc::clone(agent))
-            .record(elapsed.as_secs_f64() * 1000.0);
-    }
-    if metrics.tracks(Tracked::StopReason) {
-        counter!(STOP_TOTAL, "agent" => Arc::clone(agent), "stop_reason" => reason_label(reason))
-            .increment(1);
-    }
-    // A run that reported no spend is left out: a user who never passes `spend_usd` would
-    // otherwise see a distribution of zeros that looks like free runs.
-    if metrics.tracks(Tracked::SpendPerRun) && usage.spend_usd > 0.0 {
-        histogram!(SPEND_PER_RUN_USD, "agent" => Arc::clone(agent)).record(usage.spend_usd);
-    }
-    if metrics.records_gen_ai() {
-        // The convention's "terminated with an error": every reason but `completed`.
-        let seconds = elapsed.as_secs_f64();
-        if *reason == StopReason::Completed {
-            histogram!(GEN_AI_INVOKE_AGENT_DURATION, "gen_ai.agent.name" => Arc::clone(agent))
-                .record(seconds);
-        } else {
-            histogram!(
-                GEN_AI_INVOKE_AGENT_DURATION,
-                "gen_ai.agent.name" => Arc::clone(agent),
-                "error.type" => reason_label(reason)
-            )
-            .record(seconds);
+    guarded(|| {
+        if metrics.tracks(Tracked::ToolCallsPerRun) {
+            histogram!(TOOL_CALLS, "agent" => Arc::clone(agent)).record(usage.tool_calls as f64);
         }
-    }
+        if metrics.tracks(Tracked::LatencyP95) {
+            histogram!(RUN_LATENCY_MS, "agent" => Arc::clone(agent))
+                .record(elapsed.as_secs_f64() * 1000.0);
+        }
+        if metrics.tracks(Tracked::StopReason) {
+            counter!(STOP_TOTAL, "agent" => Arc::clone(agent), "stop_reason" => reason_label(reason))
+                .increment(1);
+        }
+        // A run that reported no spend is left out: a user who never passes `spend_usd` would
+        // otherwise see a distribution of zeros that looks like free runs.
+        if metrics.tracks(Tracked::SpendPerRun) && usage.spend_usd > 0.0 {
+            histogram!(SPEND_PER_RUN_USD, "agent" => Arc::clone(agent)).record(usage.spend_usd);
+        }
+        if metrics.records_gen_ai() {
+            // The convention's "terminated with an error": every reason but `completed`.
+            let seconds = elapsed.as_secs_f64();
+            if *reason == StopReason::Completed {
+                histogram!(GEN_AI_INVOKE_AGENT_DURATION, "gen_ai.agent.name" => Arc::clone(agent))
+                    .record(seconds);
+            } else {
+                histogram!(
+                    GEN_AI_INVOKE_AGENT_DURATION,
+                    "gen_ai.agent.name" => Arc::clone(agent),
+                    "error.type" => reason_label(reason)
+                )
+                .record(seconds);
+            }
+        }
+    });
 }
 
 /// A tool's success-path metric keys, built on its first call and kept in the tool's
@@ -107,6 +112,19 @@ impl fmt::Debug for ToolKeys {
     }
 }
 
+/// Runs one recording. A recorder is the user's code: one that panics must not unwind into
+/// the agent (nor abort it, when the recording runs in a `drop` during a panic), so the
+/// panic is caught, and reported once on stderr.
+fn guarded(record: impl FnOnce()) {
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    if catch_unwind(AssertUnwindSafe(record)).is_err() && !REPORTED.swap(true, Ordering::Relaxed) {
+        let _ = writeln!(
+            io::stderr(),
+            "tracing-agent: the metrics recorder panicked; metrics may be missing (further panics are not reported)"
+        );
+    }
+}
+
 /// What `histogram!` does, with a key built beforehand.
 fn record_histogram(key: &Key, value: f64) {
     static METADATA: Metadata<'static> =
@@ -123,32 +141,34 @@ pub(crate) fn tool_ended(
     error: Option<&str>,
     elapsed: Duration,
 ) {
-    if !metrics.is_on() {
-        return;
-    }
-    let millis = elapsed.as_secs_f64() * 1000.0;
-    match error {
-        None => {
-            let keys = keys.get(tool);
-            record_histogram(&keys.duration_ok, millis);
-            if metrics.records_gen_ai() {
-                record_histogram(&keys.gen_ai_duration_ok, elapsed.as_secs_f64());
+    guarded(|| {
+        if !metrics.is_on() {
+            return;
+        }
+        let millis = elapsed.as_secs_f64() * 1000.0;
+        match error {
+            None => {
+                let keys = keys.get(tool);
+                record_histogram(&keys.duration_ok, millis);
+                if metrics.records_gen_ai() {
+                    record_histogram(&keys.gen_ai_duration_ok, elapsed.as_secs_f64());
+                }
+            }
+            Some(class) => {
+                let class = bounded_label(class);
+                histogram!(TOOL_DURATION_MS, "tool" => tool, "status" => "error").record(millis);
+                if metrics.records_gen_ai() {
+                    histogram!(
+                        GEN_AI_EXECUTE_TOOL_DURATION,
+                        "gen_ai.tool.name" => tool,
+                        "error.type" => class.clone()
+                    )
+                    .record(elapsed.as_secs_f64());
+                }
+                counter!(TOOL_ERRORS_TOTAL, "tool" => tool, "error" => class).increment(1);
             }
         }
-        Some(class) => {
-            let class = bounded_label(class);
-            histogram!(TOOL_DURATION_MS, "tool" => tool, "status" => "error").record(millis);
-            if metrics.records_gen_ai() {
-                histogram!(
-                    GEN_AI_EXECUTE_TOOL_DURATION,
-                    "gen_ai.tool.name" => tool,
-                    "error.type" => class.clone()
-                )
-                .record(elapsed.as_secs_f64());
-            }
-            counter!(TOOL_ERRORS_TOTAL, "tool" => tool, "error" => class).increment(1);
-        }
-    }
+    });
 }
 
 /// An LLM call was recorded; `agent` is its run's agent, if it ran inside one.
@@ -159,32 +179,36 @@ pub(crate) fn llm_recorded(
     input_tokens: u64,
     output_tokens: u64,
 ) {
-    if metrics.tracks(Tracked::TokensPerRequest) {
-        let tokens = input_tokens.saturating_add(output_tokens) as f64;
-        match agent {
-            Some(agent) => {
-                histogram!(TOKENS_PER_REQUEST, "agent" => Arc::clone(agent)).record(tokens)
+    guarded(|| {
+        if metrics.tracks(Tracked::TokensPerRequest) {
+            let tokens = input_tokens.saturating_add(output_tokens) as f64;
+            match agent {
+                Some(agent) => {
+                    histogram!(TOKENS_PER_REQUEST, "agent" => Arc::clone(agent)).record(tokens)
+                }
+                None => histogram!(TOKENS_PER_REQUEST).record(tokens),
             }
-            None => histogram!(TOKENS_PER_REQUEST).record(tokens),
         }
-    }
-    if metrics.records_gen_ai() {
-        for (kind, tokens) in [("input", input_tokens), ("output", output_tokens)] {
-            histogram!(
-                GEN_AI_TOKEN_USAGE,
-                "gen_ai.operation.name" => "chat",
-                "gen_ai.request.model" => model.to_owned(),
-                "gen_ai.token.type" => kind
-            )
-            .record(tokens as f64);
+        if metrics.records_gen_ai() {
+            for (kind, tokens) in [("input", input_tokens), ("output", output_tokens)] {
+                histogram!(
+                    GEN_AI_TOKEN_USAGE,
+                    "gen_ai.operation.name" => "chat",
+                    "gen_ai.request.model" => model.to_owned(),
+                    "gen_ai.token.type" => kind
+                )
+                .record(tokens as f64);
+            }
         }
-    }
+    });
 }
 
 /// The sink lost `count` events (its writer failed or panicked, or a lossy queue was
 /// full). The caller checks that metrics are on.
 pub(crate) fn events_lost(count: u64) {
-    counter!(EVENTS_DROPPED_TOTAL).increment(count);
+    guarded(|| {
+        counter!(EVENTS_DROPPED_TOTAL).increment(count);
+    });
 }
 
 pub(super) fn describe() {
