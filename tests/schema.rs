@@ -134,9 +134,9 @@ fn wall_ms() -> u64 {
     u64::try_from(since.as_millis()).unwrap()
 }
 
-/// `ts_ms` is the system clock carried forward by the counter that times durations (read
-/// again at most a second apart): on one thread a run's events are in order, within the
-/// wall-clock time around the run, and agree with their `duration_ms`.
+/// `ts_ms` is the system clock carried forward by the counter that times durations: for a
+/// short run on one thread (one reading of the system clock), its events are in order,
+/// within the wall-clock time around the run, and agree with their `duration_ms`.
 #[test]
 fn a_runs_timestamps_are_ordered_and_agree_with_its_durations() {
     let before = wall_ms();

@@ -375,8 +375,30 @@ fn plain(n: u32) -> u32 {
     n
 }
 
+/// The only test of this binary that installs `PanickingRecorder`: the first panic it
+/// causes stops metrics for the rest of the process.
 #[test]
-fn a_panicking_recorder_never_panics_into_the_agent_nor_doubles_the_event() {
+fn a_panicking_recorder_never_panics_into_the_agent_nor_doubles_events() {
+    // A tool that panics inside a run the panic unwinds through: the recorder panics in the
+    // tool call's `drop` while unwinding, which uncaught would abort the process.
+    let (caught, cap) = capture(|| {
+        std::panic::catch_unwind(|| {
+            metrics::with_local_recorder(&PanickingRecorder, || {
+                let run = Run::start(RunMeta::new("t"));
+                run.in_scope(|| explode("during unwinding"))
+            })
+        })
+    });
+    let message = caught.expect_err("the tool's own panic reaches the caller");
+    assert!(format!("{:?}", message.downcast_ref::<String>()).contains("during unwinding"));
+    let tool = cap.of_kind("tool_result");
+    assert_eq!(tool.len(), 1, "{tool:?}");
+    assert_eq!(tool[0]["error"], "panic");
+    let stop = cap.of_kind("stop");
+    assert_eq!(stop.len(), 1, "{stop:?}");
+    assert_eq!(stop[0]["stop_reason"], "panic");
+
+    // Afterwards the recorder is left alone and tools go on being recorded, once each.
     let (value, cap) = capture(|| {
         let run = Run::start(RunMeta::new("t"));
         let value = metrics::with_local_recorder(&PanickingRecorder, || run.in_scope(|| plain(1)));

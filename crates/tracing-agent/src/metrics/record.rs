@@ -113,14 +113,18 @@ impl fmt::Debug for ToolKeys {
 }
 
 /// Runs one recording. A recorder is the user's code: one that panics must not unwind into
-/// the agent (nor abort it, when the recording runs in a `drop` during a panic), so the
-/// panic is caught, and reported once on stderr.
+/// the agent (nor abort it, when the recording runs in a `drop` during a panic). The panic
+/// is caught and said once on stderr, and recording stops for the rest of the process: a
+/// broken recorder would otherwise cost every tool call an unwind and a panic message.
 fn guarded(record: impl FnOnce()) {
-    static REPORTED: AtomicBool = AtomicBool::new(false);
-    if catch_unwind(AssertUnwindSafe(record)).is_err() && !REPORTED.swap(true, Ordering::Relaxed) {
+    static BROKEN: AtomicBool = AtomicBool::new(false);
+    if BROKEN.load(Ordering::Relaxed) {
+        return;
+    }
+    if catch_unwind(AssertUnwindSafe(record)).is_err() && !BROKEN.swap(true, Ordering::Relaxed) {
         let _ = writeln!(
             io::stderr(),
-            "tracing-agent: the metrics recorder panicked; metrics may be missing (further panics are not reported)"
+            "tracing-agent: the metrics recorder panicked; no more metrics are recorded by this process (events are still written)"
         );
     }
 }
