@@ -331,7 +331,7 @@ impl ArgsHasher {
                 error::SerError::protocol("ArgsHasher used after finishing").into_public(None)
             );
         };
-        scratch.end_object(self.object);
+        scratch.end_object(&self.object);
         let sha = digest_in_place(&mut scratch.out);
         scratch.release();
         Ok(sha)
@@ -348,7 +348,7 @@ impl ArgsHasher {
                 error::SerError::protocol("ArgsHasher used after finishing").into_public(None)
             );
         };
-        scratch.end_object(self.object);
+        scratch.end_object(&self.object);
         let sha = hmac_sha24(key, &scratch.out);
         scratch.release();
         Ok(sha)

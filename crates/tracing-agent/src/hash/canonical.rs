@@ -456,7 +456,7 @@ impl<'a> Map<'a> {
         if self.key.is_some() {
             self.scratch.poisoned = true;
         }
-        self.scratch.end_object(self.object);
+        self.scratch.end_object(&self.object);
         if self.variant.is_some() {
             self.scratch.out.push(b'}');
         }

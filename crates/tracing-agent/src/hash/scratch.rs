@@ -159,7 +159,7 @@ impl Scratch {
     /// Closes the object, rewriting its body in key order if needed. Duplicate keys keep
     /// the last value, as a Python dict built from them would.
     #[inline]
-    pub(crate) fn end_object(&mut self, object: Object) {
+    pub(crate) fn end_object(&mut self, object: &Object) {
         let in_order = self.entries.get(object.base..).is_none_or(|list| {
             list.windows(2).all(|pair| match pair {
                 [a, b] => compare(&self.out, 0, a, b).is_lt(),
@@ -167,7 +167,7 @@ impl Scratch {
             })
         });
         if !in_order {
-            self.rewrite_sorted(&object);
+            self.rewrite_sorted(object);
         }
         self.entries.truncate(object.base);
         self.out.push(b'}');
