@@ -321,24 +321,22 @@ impl ArgsHasher {
 
     /// The hash of all parameters, or the first error.
     #[inline]
-    pub fn finish(mut self) -> Result<Sha24, HashError> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
-        let Some(mut scratch) = self.scratch.take() else {
-            // Unreachable: only `finish` (which consumes `self`) and `drop` take it.
-            return Err(
-                error::SerError::protocol("ArgsHasher used after finishing").into_public(None)
-            );
-        };
-        scratch.end_object(&self.object);
-        let sha = digest_in_place(&mut scratch.out);
-        scratch.release();
-        Ok(sha)
+    pub fn finish(self) -> Result<Sha24, HashError> {
+        // Padded in place: the buffer is cleared before its next use.
+        self.finish_with(digest_in_place)
     }
 
     /// The keyed hash of all parameters ([`hmac_sha24`] with `key`), or the first error.
-    pub fn finish_keyed(mut self, key: &[u8]) -> Result<Sha24, HashError> {
+    pub fn finish_keyed(self, key: &[u8]) -> Result<Sha24, HashError> {
+        self.finish_with(|canonical| hmac_sha24(key, canonical))
+    }
+
+    /// Closes the object and digests it with `digest`, or returns the first error.
+    #[inline]
+    fn finish_with(
+        mut self,
+        digest: impl FnOnce(&mut Vec<u8>) -> Sha24,
+    ) -> Result<Sha24, HashError> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -349,7 +347,7 @@ impl ArgsHasher {
             );
         };
         scratch.end_object(&self.object);
-        let sha = hmac_sha24(key, &scratch.out);
+        let sha = digest(&mut scratch.out);
         scratch.release();
         Ok(sha)
     }
