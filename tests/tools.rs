@@ -9,6 +9,7 @@ use common::{capture, current_thread_runtime};
 use serde::Serialize;
 use serde_json::{json, Value};
 use tracing_agent::{agent_tool, ErrorClass, Run, RunMeta, StopReason};
+use tracing_subscriber::prelude::*;
 
 // Expected hashes come from the seed's Python reference:
 // sha256(json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -604,4 +605,52 @@ fn tools_work_with_only_a_fmt_layer() {
             "nothing is counted without AgentLayer"
         );
     });
+}
+
+static GATED_BODIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+#[agent_tool]
+fn gated(n: u32) -> Result<u32, EmailError> {
+    GATED_BODIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Ok(n * 2)
+}
+
+#[agent_tool]
+async fn gated_async(n: u32) -> u32 {
+    GATED_BODIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    n + 1
+}
+
+/// The gate's one decision today, `Run`, wherever the call happens: in a run, outside
+/// any, with no layer, and with the tool's span filtered out. Each call runs its body
+/// exactly once and returns what the body returned.
+#[test]
+fn the_gate_runs_the_body_once_in_every_setting() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let bodies_before = GATED_BODIES.load(SeqCst);
+    let rt = current_thread_runtime();
+    let (_, cap) = capture(|| {
+        let run = Run::start(RunMeta::new("gate"));
+        assert_eq!(run.in_scope(|| gated(2)).unwrap(), 4);
+        assert_eq!(rt.block_on(run.instrument(gated_async(2))), 3);
+        run.stop(StopReason::Completed);
+        assert_eq!(gated(5).unwrap(), 10, "outside any run");
+    });
+    let results = cap.of_kind("tool_result");
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(results.iter().all(|e| e["status"] == "ok"), "{results:?}");
+    assert_eq!(GATED_BODIES.load(SeqCst) - bodies_before, 3);
+
+    assert_eq!(gated(1).unwrap(), 2, "no subscriber");
+    assert_eq!(rt.block_on(gated_async(1)), 2, "no subscriber");
+    let filtered = tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::filter_fn(|meta| {
+            meta.target() != "tracing_agent::tool"
+        }))
+        .with(tracing_agent::AgentLayer::new().with_writer(cap.clone()));
+    tracing::subscriber::with_default(filtered, || {
+        assert_eq!(gated(3).unwrap(), 6, "span filtered out");
+    });
+    assert_eq!(GATED_BODIES.load(SeqCst) - bodies_before, 6);
+    assert_eq!(cap.of_kind("tool_result").len(), 3, "nothing more written");
 }

@@ -1,8 +1,9 @@
 //! Code generation for `#[agent_tool]`.
 //!
 //! The expansion is deliberately thin: a span, then `ToolCall::begin` (step id, args
-//! hash), the original body, and one call reporting the outcome. Everything else lives
-//! in the `tracing-agent` runtime, so that replay and guards can be added there.
+//! hash), a `match` on the runtime's decision (the gate: today, run the original body),
+//! and one call reporting the outcome. Everything else lives in the `tracing-agent`
+//! runtime, so that guards and replay add a decision there and an arm here.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -21,8 +22,13 @@ pub(crate) fn agent_tool(args: TokenStream, item: TokenStream) -> syn::Result<To
     Ok(generate(&attr, &tool))
 }
 
+/// The runtime the expansion calls into, versioned with it (see `tracing_agent::__private_v1`).
+fn runtime() -> TokenStream {
+    quote!(::tracing_agent::__private_v1)
+}
+
 fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
-    let rt = quote!(::tracing_agent::__private);
+    let rt = runtime();
     let ItemFn {
         attrs,
         vis,
@@ -81,7 +87,10 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
             let __agent_span = #span;
             static __AGENT_TOOL: #rt::ToolInfo = #rt::ToolInfo::new(#name, #version);
             let mut __agent_call = #rt::ToolCall::begin(&__agent_span, &__AGENT_TOOL, #hash_args);
-            let __agent_result = #run_body;
+            // The gate: the one place where the runtime's decision picks what happens.
+            let __agent_result = match #rt::ToolCall::decision(&__agent_call) {
+                #rt::Decision::Run => #run_body,
+            };
             #report
             __agent_result
         }
@@ -91,7 +100,7 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
 /// A closure feeding each hashed parameter to the `ToolArgs`, in name order (the
 /// order Python's `sort_keys` gives), so the runtime never sorts the top level.
 fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
-    let rt = quote!(::tracing_agent::__private);
+    let rt = runtime();
     let mut hashed: Vec<_> = tool
         .params
         .iter()
@@ -116,7 +125,7 @@ fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
                 {
                     #[allow(non_camel_case_types, dead_code)]
                     struct #ident;
-                    ::tracing_agent::__private::#feed::<#ident, _>(__agent_args, #name, __agent_value);
+                    ::tracing_agent::__private_v1::#feed::<#ident, _>(__agent_args, #name, __agent_value);
                 }
             }
         }
@@ -129,7 +138,7 @@ fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
 /// Reports `__agent_result` to `__agent_call`: `ok` with the hashed value, or `err`
 /// with the error's class.
 fn report_outcome(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
-    let rt = quote!(::tracing_agent::__private);
+    let rt = runtime();
     let result_span = match &tool.item.sig.output {
         ReturnType::Type(_, ty) => ty.span(),
         ReturnType::Default => tool.item.sig.ident.span(),
@@ -138,7 +147,7 @@ fn report_outcome(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         if attr.skip_result {
             quote!(__agent_call.ok_unhashed())
         } else {
-            quote_spanned!(result_span=> ::tracing_agent::__private::result(&mut __agent_call, #value))
+            quote_spanned!(result_span=> ::tracing_agent::__private_v1::result(&mut __agent_call, #value))
         }
     };
     if tool.returns_result {

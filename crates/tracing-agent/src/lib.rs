@@ -36,6 +36,7 @@
 //! });
 //! ```
 
+// Bottom to top: each module uses only those above it in this list (ARCHITECTURE.md).
 mod clock;
 pub mod config;
 mod error_class;
@@ -48,7 +49,9 @@ pub mod metrics;
 mod output;
 mod redact;
 mod run;
+mod run_state;
 mod schema;
+mod scope;
 mod settings;
 mod sink;
 mod tool;
@@ -58,16 +61,18 @@ pub use layer::AgentLayer;
 pub use llm::{record_llm, LlmUsage};
 pub use output::{FlushGuard, FLUSH_TIMEOUT};
 pub use redact::REDACTED;
-pub use run::{Run, RunMeta, RunUsage, StopReason, Stopped};
-pub use schema::{EventKind, Status, SCHEMA_VERSION};
+pub use run::{Run, RunMeta};
+pub use schema::{EventKind, RunUsage, Status, StopReason, Stopped, SCHEMA_VERSION};
 pub use sink::SinkStats;
 pub use tracing_agent_macros::{agent_tool, ErrorClass};
 
-/// Used by the code `#[agent_tool]` generates; not a public API.
+/// Used by the code `#[agent_tool]` generates; not a public API. Versioned with the
+/// expansion: a macro crate that expands to another version fails to compile with a
+/// name that says so, rather than with a type error deep in generated code.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_v1 {
     pub use crate::error_class::{ClassFromTrait, ClassFromTypeName, Classify};
-    pub use crate::tool::{ToolArgs, ToolCall, ToolInfo};
+    pub use crate::tool::{Decision, ToolArgs, ToolCall, ToolInfo};
     pub use tracing;
 
     /// A parameter `#[agent_tool]` hashes into `args_sha`.

@@ -4,8 +4,12 @@
 //! `serde_json` a third of it went to escaping the seventeen static key names and the
 //! hex digests byte by byte; here keys are literals and only the strings that can hold
 //! anything are escaped. The output is byte for byte what `serde_json` writes from the
-//! `Serialize` derive on [`Event`] through the sink's line-safe formatter (the tests hold
+//! `Serialize` derive on [`Event`] through the line-safe formatter below (the tests hold
 //! them together), so the schema keeps one definition.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
 
 use crate::hash::{is_plain_ascii, write_json_escaped, Sha24};
 use crate::schema::{Event, EventKind, Meta, Status};
@@ -93,7 +97,7 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
     if let Some(args) = args {
         // Stored arguments (`store_args`): rare, arbitrary, so written by serde_json.
         out.extend_from_slice(b",\"args\":");
-        crate::sink::write_json_value(out, args)?;
+        write_json_value(out, args)?;
     }
     if let Some(reason) = hash_error {
         out.extend_from_slice(b",\"hash_error\":");
@@ -182,13 +186,59 @@ fn str(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
 }
 
+/// Writes `value` as JSON followed by `\n`. Besides JSON's own escapes, U+2028 and
+/// U+2029 are escaped: some line readers (JavaScript, Python's `splitlines`) break on
+/// them, and one event must always be exactly one line.
+// Events go through `write_event_line`; this stays as the reference it is tested against.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn write_json_line<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, LineSafe);
+    value.serialize(&mut serializer)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// Writes `value` as JSON with the same line-safe escapes, without a newline.
+pub(crate) fn write_json_value<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> serde_json::Result<()> {
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut *out, LineSafe,
+    ))
+}
+
+struct LineSafe;
+
+impl serde_json::ser::Formatter for LineSafe {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(['\u{2028}', '\u{2029}']) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let separator = &rest[at..at + 3];
+            writer.write_all(if separator == "\u{2028}" {
+                b"\\u2028"
+            } else {
+                b"\\u2029"
+            })?;
+            rest = &rest[at + 3..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::write_event_line;
+    use super::{write_event_line, write_json_line};
     use crate::hash::sha24;
-    use crate::run::{RunUsage, StopReason};
-    use crate::schema::{Event, EventKind, LlmTokens, Meta, Status, Usage};
-    use crate::sink::write_json_line;
+    use crate::schema::{Event, EventKind, LlmTokens, Meta, RunUsage, Status, StopReason, Usage};
 
     /// The hand-written line against serde_json's, from the derive.
     fn assert_same(event: &Event<'_>) {

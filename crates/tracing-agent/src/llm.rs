@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::clock::{self, millis};
-use crate::layer::Hooks;
 use crate::schema::{Event, EventKind, LlmTokens, Usage};
+use crate::scope::Hooks;
 
 /// Usage of one LLM call.
 ///
@@ -66,7 +66,7 @@ pub fn record_llm(usage: LlmUsage) {
         // not a finite amount >= 0 is ignored: one NaN would poison the run's total.
         let given = usage.spend_usd.filter(|usd| usd.is_finite() && *usd >= 0.0);
         let spend_usd = given.or_else(|| {
-            let price = hooks.emitter.settings().price(&usage.model)?;
+            let price = hooks.emitter().settings().price(&usage.model)?;
             Some(price.spend_usd(usage.input_tokens, usage.output_tokens))
         });
         if let Some(run) = &found.run {
@@ -74,7 +74,7 @@ pub fn record_llm(usage: LlmUsage) {
         }
         let mut event = Event::new(
             EventKind::LlmResult,
-            found.run.as_ref().map(|run| run.run_id.as_str()),
+            found.run.as_ref().map(|run| run.run_id()),
             clock::unix_ms_at(clock::now()),
         );
         event.step_id = step_id;
@@ -86,10 +86,10 @@ pub fn record_llm(usage: LlmUsage) {
         }));
         event.duration_ms = usage.duration.map(millis);
         event.parent_step_id = found.parent_step;
-        hooks.emitter.emit(&mut event);
+        hooks.emitter().emit(&mut event);
         crate::metrics::llm_recorded(
-            &hooks.emitter.metrics,
-            found.run.as_ref().map(|run| &run.agent),
+            &hooks.emitter().metrics,
+            found.run.as_ref().map(|run| run.agent()),
             &usage.model,
             usage.input_tokens,
             usage.output_tokens,

@@ -2,19 +2,17 @@
 
 use std::fmt;
 use std::future::Future;
-use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tracing::field::Empty;
 use tracing::instrument::Instrumented;
 use tracing::{Instrument, Span};
 
-use crate::clock::{self, millis, Instant};
-use crate::layer::Hooks;
-use crate::schema::{Event, EventKind, Meta, Usage, SCHEMA_VERSION};
-use crate::sink::Emitter;
+use crate::clock;
+use crate::run_state::RunState;
+use crate::schema::{Meta, StopReason, Stopped, SCHEMA_VERSION};
+use crate::scope::Hooks;
 
 /// What was running: the agent and the versions of its model, prompt and tools.
 ///
@@ -69,215 +67,6 @@ impl RunMeta {
     }
 }
 
-/// Why a run stopped. Serialized in `snake_case`; [`Other`](StopReason::Other) as its
-/// bare string.
-///
-/// ```
-/// use tracing_agent::StopReason;
-/// assert_eq!(StopReason::LoopDetected.as_str(), "loop_detected");
-/// assert_eq!("tool_timeout".parse::<StopReason>().unwrap(), StopReason::ToolTimeout);
-/// assert_eq!(StopReason::Other("handed_off".into()).to_string(), "handed_off");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum StopReason {
-    /// The agent finished its task.
-    Completed,
-    /// The step budget ran out.
-    MaxSteps,
-    /// The tool-call budget ran out.
-    MaxToolCalls,
-    /// The token budget ran out.
-    TokenBudget,
-    /// The spend budget ran out.
-    SpendBudget,
-    /// The wall-time budget ran out.
-    TimeBudget,
-    /// The same tool was called with the same arguments again and again.
-    LoopDetected,
-    /// A tool timed out.
-    ToolTimeout,
-    /// A tool failed and the agent gave up.
-    ToolError,
-    /// A policy denied an action.
-    Denied,
-    /// A kill switch ended the run.
-    Killed,
-    /// The caller cancelled the run.
-    Cancelled,
-    /// The agent itself failed.
-    Error,
-    /// The run's thread panicked before `stop` (written by the drop guard).
-    Panic,
-    /// The run was dropped without `stop` (written by the drop guard).
-    Dropped,
-    /// A reason of the caller's own.
-    Other(String),
-}
-
-const NAMED_REASONS: [(StopReason, &str); 15] = [
-    (StopReason::Completed, "completed"),
-    (StopReason::MaxSteps, "max_steps"),
-    (StopReason::MaxToolCalls, "max_tool_calls"),
-    (StopReason::TokenBudget, "token_budget"),
-    (StopReason::SpendBudget, "spend_budget"),
-    (StopReason::TimeBudget, "time_budget"),
-    (StopReason::LoopDetected, "loop_detected"),
-    (StopReason::ToolTimeout, "tool_timeout"),
-    (StopReason::ToolError, "tool_error"),
-    (StopReason::Denied, "denied"),
-    (StopReason::Killed, "killed"),
-    (StopReason::Cancelled, "cancelled"),
-    (StopReason::Error, "error"),
-    (StopReason::Panic, "panic"),
-    (StopReason::Dropped, "dropped"),
-];
-
-impl StopReason {
-    /// The serialized name.
-    pub fn as_str(&self) -> &str {
-        match self {
-            StopReason::Other(reason) => reason,
-            named => NAMED_REASONS
-                .iter()
-                .find(|(reason, _)| reason == named)
-                .map_or("", |(_, name)| name),
-        }
-    }
-}
-
-impl fmt::Display for StopReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for StopReason {
-    type Err = std::convert::Infallible;
-
-    /// Never fails: a name that is not one of the named reasons is [`StopReason::Other`].
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Ok(NAMED_REASONS
-            .iter()
-            .find(|(_, known)| *known == name)
-            .map_or_else(|| StopReason::Other(name.to_owned()), |(r, _)| r.clone()))
-    }
-}
-
-impl Serialize for StopReason {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for StopReason {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        Ok(name.parse().unwrap_or_else(|never| match never {}))
-    }
-}
-
-/// What a run used, as written in its `stop` event and returned in [`Stopped`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RunUsage {
-    /// Steps: tool calls plus LLM calls.
-    pub steps: u64,
-    /// Tool calls that ended (ok or not).
-    pub tool_calls: u64,
-    /// Tool calls that ended in an error, a panic or a cancellation.
-    pub tool_errors: u64,
-    /// LLM calls recorded with [`record_llm`](crate::record_llm).
-    pub llm_calls: u64,
-    /// Input tokens over all LLM calls.
-    pub input_tokens: u64,
-    /// Output tokens over all LLM calls.
-    pub output_tokens: u64,
-    /// Spend in USD over all LLM calls that gave one.
-    pub spend_usd: f64,
-}
-
-/// The end of a run, returned to the caller (and on to the UI) by [`Run::stop`].
-///
-/// Serializes to `{"status":"stopped","run_id":..,"stop_reason":..,"usage":{..}}`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Stopped {
-    /// The run's id.
-    pub run_id: String,
-    /// Why it stopped.
-    pub stop_reason: StopReason,
-    /// What it used.
-    pub usage: RunUsage,
-}
-
-impl Serialize for Stopped {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Stopped", 4)?;
-        s.serialize_field("status", "stopped")?;
-        s.serialize_field("run_id", &self.run_id)?;
-        s.serialize_field("stop_reason", &self.stop_reason)?;
-        s.serialize_field("usage", &self.usage)?;
-        s.end()
-    }
-}
-
-/// Per-run state, shared by the [`Run`] handle and the run span's extensions, so that
-/// tools find their run through the span they run in. Bounded: counters only.
-pub(crate) struct RunState {
-    pub(crate) run_id: String,
-    started: Instant,
-    next_step: AtomicU64,
-    tool_calls: AtomicU64,
-    tool_errors: AtomicU64,
-    llm_calls: AtomicU64,
-    input_tokens: AtomicU64,
-    output_tokens: AtomicU64,
-    spend_usd_bits: AtomicU64,
-    stopped: AtomicBool,
-    pub(crate) emitter: Option<Arc<Emitter>>,
-    pub(crate) agent: Arc<str>,
-}
-
-impl RunState {
-    /// The next step id: 1-based, unique within the run even across threads.
-    pub(crate) fn next_step(&self) -> u64 {
-        self.next_step.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    pub(crate) fn count_tool(&self, failed: bool) {
-        self.tool_calls.fetch_add(1, Ordering::Relaxed);
-        if failed {
-            self.tool_errors.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    pub(crate) fn count_llm(&self, input_tokens: u64, output_tokens: u64, spend: Option<f64>) {
-        self.llm_calls.fetch_add(1, Ordering::Relaxed);
-        self.input_tokens.fetch_add(input_tokens, Ordering::Relaxed);
-        self.output_tokens
-            .fetch_add(output_tokens, Ordering::Relaxed);
-        if let Some(spend) = spend {
-            // An f64 sum kept as bits: no lock on the hot path.
-            let _ =
-                self.spend_usd_bits
-                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
-                        Some((f64::from_bits(bits) + spend).to_bits())
-                    });
-        }
-    }
-
-    fn usage(&self) -> RunUsage {
-        RunUsage {
-            steps: self.next_step.load(Ordering::Relaxed),
-            tool_calls: self.tool_calls.load(Ordering::Relaxed),
-            tool_errors: self.tool_errors.load(Ordering::Relaxed),
-            llm_calls: self.llm_calls.load(Ordering::Relaxed),
-            input_tokens: self.input_tokens.load(Ordering::Relaxed),
-            output_tokens: self.output_tokens.load(Ordering::Relaxed),
-            spend_usd: f64::from_bits(self.spend_usd_bits.load(Ordering::Relaxed)),
-        }
-    }
-}
-
 /// One agent run. Start it, run the agent inside it, stop it.
 ///
 /// Tools called inside [`in_scope`](Run::in_scope) or [`instrument`](Run::instrument)
@@ -324,7 +113,7 @@ impl Run {
         let hooked = span
             .with_subscriber(|(id, dispatch)| {
                 let hooks = dispatch.downcast_ref::<Hooks>()?;
-                Some((Arc::clone(&hooks.emitter), hooks.find(dispatch, id).run))
+                Some((Arc::clone(hooks.emitter()), hooks.find(dispatch, id).run))
             })
             .flatten();
         let (emitter, parent_run) = match hooked {
@@ -338,47 +127,28 @@ impl Run {
                 (None, None)
             }
         };
-        let state = Arc::new(RunState {
-            run_id,
-            started: clock::now(),
-            next_step: AtomicU64::new(0),
-            tool_calls: AtomicU64::new(0),
-            tool_errors: AtomicU64::new(0),
-            llm_calls: AtomicU64::new(0),
-            input_tokens: AtomicU64::new(0),
-            output_tokens: AtomicU64::new(0),
-            spend_usd_bits: AtomicU64::new(0f64.to_bits()),
-            stopped: AtomicBool::new(false),
-            emitter,
-            agent: Arc::from(meta.agent.as_str()),
-        });
-        if let Some(emitter) = &state.emitter {
+        let state = Arc::new(RunState::new(run_id, &meta.agent, clock::now(), emitter));
+        if state.emitter().is_some() {
             span.with_subscriber(|(id, dispatch)| {
                 if let Some(hooks) = dispatch.downcast_ref::<Hooks>() {
                     hooks.attach_run(dispatch, id, Arc::clone(&state));
                 }
             });
-            let mut event = Event::new(
-                EventKind::RunStart,
-                Some(&state.run_id),
-                clock::unix_ms_at(state.started),
-            );
-            event.meta = Some(Meta {
+            state.write_start(Meta {
                 agent: &meta.agent,
                 model: meta.model.as_deref(),
                 prompt_version: meta.prompt_version.as_deref(),
                 tools_version: meta.tools_version.as_deref(),
-                parent_run_id: parent_run.as_ref().map(|p| p.run_id.as_str()),
+                parent_run_id: parent_run.as_ref().map(|p| p.run_id()),
                 schema_version: SCHEMA_VERSION,
             });
-            emitter.emit(&mut event);
         }
         Run { span, state }
     }
 
     /// The run's id (`meta.run_id`, or a generated UUID v7).
     pub fn run_id(&self) -> &str {
-        &self.state.run_id
+        self.state.run_id()
     }
 
     /// The run's `invoke_agent` span, e.g. to make it the parent of a spawned task's span.
@@ -396,45 +166,22 @@ impl Run {
         future.instrument(self.span.clone())
     }
 
-    /// Ends the run: writes its one `stop` event and returns what to tell the caller.
+    /// Ends the run: writes its one `stop` event and returns what was recorded. When the
+    /// run had already ended (a guard stopped it from inside a tool call), nothing more
+    /// is written and the recorded reason, not `reason`, is returned.
     pub fn stop(self, reason: StopReason) -> Stopped {
         self.finish(reason)
     }
 
     fn finish(&self, reason: StopReason) -> Stopped {
-        let usage = self.state.usage();
-        if !self.state.stopped.swap(true, Ordering::AcqRel) {
-            self.span.record("stop_reason", reason.as_str());
-            self.span
-                .record("gen_ai.usage.input_tokens", usage.input_tokens);
-            self.span
-                .record("gen_ai.usage.output_tokens", usage.output_tokens);
-            if let Some(emitter) = &self.state.emitter {
-                let ended = clock::now();
-                let elapsed = ended.saturating_duration_since(self.state.started);
-                let mut event = Event::new(
-                    EventKind::Stop,
-                    Some(&self.state.run_id),
-                    clock::unix_ms_at(ended),
-                );
-                event.stop_reason = Some(&reason);
-                event.duration_ms = Some(millis(elapsed));
-                event.usage = Some(Usage::Run(&usage));
-                emitter.emit(&mut event);
-                crate::metrics::run_stopped(
-                    &emitter.metrics,
-                    &self.state.agent,
-                    &reason,
-                    &usage,
-                    elapsed,
-                );
-            }
-        }
-        Stopped {
-            run_id: self.state.run_id.clone(),
-            stop_reason: reason,
-            usage,
-        }
+        let stopped = self.state.stop(reason);
+        self.span
+            .record("stop_reason", stopped.stop_reason.as_str());
+        self.span
+            .record("gen_ai.usage.input_tokens", stopped.usage.input_tokens);
+        self.span
+            .record("gen_ai.usage.output_tokens", stopped.usage.output_tokens);
+        stopped
     }
 }
 
@@ -454,7 +201,7 @@ fn warn_if_filtered_out() {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        if !self.state.stopped.load(Ordering::Acquire) {
+        if !self.state.is_stopped() {
             let reason = if std::thread::panicking() {
                 StopReason::Panic
             } else {
@@ -468,7 +215,60 @@ impl Drop for Run {
 impl fmt::Debug for Run {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")
-            .field("run_id", &self.state.run_id)
+            .field("run_id", &self.state.run_id())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::prelude::*;
+
+    use super::{Run, RunMeta};
+    use crate::schema::StopReason;
+    use crate::AgentLayer;
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A guard that trips inside a tool call stops the run through its state; the
+    /// handle's own `stop` then writes nothing more and reports the guard's reason.
+    #[test]
+    fn stop_returns_what_the_state_recorded() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            AgentLayer::new()
+                .with_writer(move || writer.clone())
+                .with_metrics(crate::metrics::Metrics::off()),
+        );
+        let stopped = tracing::subscriber::with_default(subscriber, || {
+            let run = Run::start(RunMeta::new("agent"));
+            let by_guard = run.state.stop(StopReason::LoopDetected);
+            assert_eq!(by_guard.stop_reason, StopReason::LoopDetected);
+            run.stop(StopReason::Completed)
+        });
+        assert_eq!(stopped.stop_reason, StopReason::LoopDetected);
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let stops: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .filter(|event: &serde_json::Value| event["kind"] == "stop")
+            .collect();
+        assert_eq!(stops.len(), 1, "{text}");
+        assert_eq!(stops[0]["stop_reason"], "loop_detected");
     }
 }

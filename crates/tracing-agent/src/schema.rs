@@ -1,10 +1,12 @@
 //! The one event schema: tool results, LLM calls, run starts and stops share it, so
 //! they join on `run_id`/`step_id` with a single query.
 
-use serde::{Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::hash::Sha24;
-use crate::run::{RunUsage, StopReason};
 
 /// Version of the event schema, written into every `run_start` event's `meta`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -124,5 +126,156 @@ impl<'a> Event<'a> {
             args: None,
             hash_error: None,
         }
+    }
+}
+
+/// Why a run stopped. Serialized in `snake_case`; [`Other`](StopReason::Other) as its
+/// bare string.
+///
+/// ```
+/// use tracing_agent::StopReason;
+/// assert_eq!(StopReason::LoopDetected.as_str(), "loop_detected");
+/// assert_eq!("tool_timeout".parse::<StopReason>().unwrap(), StopReason::ToolTimeout);
+/// assert_eq!(StopReason::Other("handed_off".into()).to_string(), "handed_off");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StopReason {
+    /// The agent finished its task.
+    Completed,
+    /// The step budget ran out.
+    MaxSteps,
+    /// The tool-call budget ran out.
+    MaxToolCalls,
+    /// The token budget ran out.
+    TokenBudget,
+    /// The spend budget ran out.
+    SpendBudget,
+    /// The wall-time budget ran out.
+    TimeBudget,
+    /// The same tool was called with the same arguments again and again.
+    LoopDetected,
+    /// A tool timed out.
+    ToolTimeout,
+    /// A tool failed and the agent gave up.
+    ToolError,
+    /// A policy denied an action.
+    Denied,
+    /// A kill switch ended the run.
+    Killed,
+    /// The caller cancelled the run.
+    Cancelled,
+    /// The agent itself failed.
+    Error,
+    /// The run's thread panicked before `stop` (written by the drop guard).
+    Panic,
+    /// The run was dropped without `stop` (written by the drop guard).
+    Dropped,
+    /// A reason of the caller's own.
+    Other(String),
+}
+
+const NAMED_REASONS: [(StopReason, &str); 15] = [
+    (StopReason::Completed, "completed"),
+    (StopReason::MaxSteps, "max_steps"),
+    (StopReason::MaxToolCalls, "max_tool_calls"),
+    (StopReason::TokenBudget, "token_budget"),
+    (StopReason::SpendBudget, "spend_budget"),
+    (StopReason::TimeBudget, "time_budget"),
+    (StopReason::LoopDetected, "loop_detected"),
+    (StopReason::ToolTimeout, "tool_timeout"),
+    (StopReason::ToolError, "tool_error"),
+    (StopReason::Denied, "denied"),
+    (StopReason::Killed, "killed"),
+    (StopReason::Cancelled, "cancelled"),
+    (StopReason::Error, "error"),
+    (StopReason::Panic, "panic"),
+    (StopReason::Dropped, "dropped"),
+];
+
+impl StopReason {
+    /// The serialized name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StopReason::Other(reason) => reason,
+            named => NAMED_REASONS
+                .iter()
+                .find(|(reason, _)| reason == named)
+                .map_or("", |(_, name)| name),
+        }
+    }
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StopReason {
+    type Err = std::convert::Infallible;
+
+    /// Never fails: a name that is not one of the named reasons is [`StopReason::Other`].
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(NAMED_REASONS
+            .iter()
+            .find(|(_, known)| *known == name)
+            .map_or_else(|| StopReason::Other(name.to_owned()), |(r, _)| r.clone()))
+    }
+}
+
+impl Serialize for StopReason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for StopReason {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(name.parse().unwrap_or_else(|never| match never {}))
+    }
+}
+
+/// What a run used, as written in its `stop` event and returned in [`Stopped`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunUsage {
+    /// Steps: tool calls plus LLM calls.
+    pub steps: u64,
+    /// Tool calls that ended (ok or not).
+    pub tool_calls: u64,
+    /// Tool calls that ended in an error, a panic or a cancellation.
+    pub tool_errors: u64,
+    /// LLM calls recorded with [`record_llm`](crate::record_llm).
+    pub llm_calls: u64,
+    /// Input tokens over all LLM calls.
+    pub input_tokens: u64,
+    /// Output tokens over all LLM calls.
+    pub output_tokens: u64,
+    /// Spend in USD over all LLM calls that gave one.
+    pub spend_usd: f64,
+}
+
+/// The end of a run, returned to the caller (and on to the UI) by [`Run::stop`].
+///
+/// Serializes to `{"status":"stopped","run_id":..,"stop_reason":..,"usage":{..}}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stopped {
+    /// The run's id.
+    pub run_id: String,
+    /// Why it stopped.
+    pub stop_reason: StopReason,
+    /// What it used.
+    pub usage: RunUsage,
+}
+
+impl Serialize for Stopped {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Stopped", 4)?;
+        s.serialize_field("status", "stopped")?;
+        s.serialize_field("run_id", &self.run_id)?;
+        s.serialize_field("stop_reason", &self.stop_reason)?;
+        s.serialize_field("usage", &self.usage)?;
+        s.end()
     }
 }

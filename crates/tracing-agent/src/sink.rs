@@ -7,7 +7,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serde::Serialize;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::metrics::Metrics;
@@ -231,54 +230,5 @@ fn with_line_buffer(mut f: impl FnMut(&mut Vec<u8>)) {
     if !reused {
         // Re-entered (a writer that itself emits an event) or the thread is exiting.
         f(&mut Vec::new());
-    }
-}
-
-/// Writes `value` as JSON followed by `\n`. Besides JSON's own escapes, U+2028 and
-/// U+2029 are escaped: some line readers (JavaScript, Python's `splitlines`) break on
-/// them, and one event must always be exactly one line.
-// Events go through `line::write_event_line`; this stays as the reference it is tested
-// against.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn write_json_line<T: Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    value: &T,
-) -> serde_json::Result<()> {
-    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, LineSafe);
-    value.serialize(&mut serializer)?;
-    out.push(b'\n');
-    Ok(())
-}
-
-/// Writes `value` as JSON with the same line-safe escapes, without a newline.
-pub(crate) fn write_json_value<T: Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    value: &T,
-) -> serde_json::Result<()> {
-    value.serialize(&mut serde_json::Serializer::with_formatter(
-        &mut *out, LineSafe,
-    ))
-}
-
-struct LineSafe;
-
-impl serde_json::ser::Formatter for LineSafe {
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut rest = fragment;
-        while let Some(at) = rest.find(['\u{2028}', '\u{2029}']) {
-            writer.write_all(&rest.as_bytes()[..at])?;
-            let separator = &rest[at..at + 3];
-            writer.write_all(if separator == "\u{2028}" {
-                b"\\u2028"
-            } else {
-                b"\\u2029"
-            })?;
-            rest = &rest[at + 3..];
-        }
-        writer.write_all(rest.as_bytes())
     }
 }

@@ -15,7 +15,7 @@ use ::metrics::{
 };
 
 use super::{Metrics, Tracked};
-use crate::run::{RunUsage, StopReason};
+use crate::schema::{RunUsage, StopReason};
 
 pub(crate) const TOOL_CALLS: &str = "agent_tool_calls";
 pub(crate) const RUN_LATENCY_MS: &str = "agent_run_latency_ms";
@@ -73,7 +73,7 @@ pub(crate) fn run_stopped(
 }
 
 /// A tool's success-path metric keys, built on its first call and kept in the tool's
-/// static [`ToolInfo`](crate::__private::ToolInfo): building a labelled key allocates its
+/// static [`ToolInfo`](crate::__private_v1::ToolInfo): building a labelled key allocates its
 /// labels and hashes them, which cost a tool call more than recording the value did.
 /// Error paths build theirs per call: their labels carry the error class.
 #[derive(Default)]

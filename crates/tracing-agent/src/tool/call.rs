@@ -1,0 +1,196 @@
+//! One tool call in progress: begun by the generated code, finished by exactly one
+//! outcome (or by `Drop`, as a panic or a cancellation), written as one event.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use tracing::Span;
+
+use super::args::{describe_hash_errors, result_digest, Finished, ToolArgs};
+use super::gate::Decision;
+use super::info::ToolInfo;
+use super::writer::Writer;
+use crate::clock::{self, millis, Instant};
+use crate::schema::{Event, EventKind, Status};
+use crate::scope::Hooks;
+use crate::sink::Emitter;
+
+/// One tool call in progress. Dropped without an outcome, it reports `panic` (when its
+/// thread is unwinding) or `cancelled` (an async call whose future was dropped).
+pub struct ToolCall {
+    // Inline, not boxed (no allocation per call), and never moved once `begin` has
+    // returned it: the outcome calls finish it in place through `&mut self`.
+    live: Option<Live>,
+}
+
+/// Present only when an `AgentLayer` will write the call: the disabled path carries
+/// nothing but an empty span.
+struct Live {
+    info: &'static ToolInfo,
+    writer: Writer,
+    step_id: Option<u64>,
+    parent_step_id: Option<u64>,
+    args: Finished,
+    started: Instant,
+}
+
+enum Outcome<'a> {
+    // By reference, so the digest is read where it was written rather than copied again.
+    Ok(Option<&'a Result<crate::hash::Sha24, String>>),
+    Err(&'a str),
+}
+
+impl ToolCall {
+    /// Starts a call in `span` (an `execute_tool` span made by the generated code):
+    /// finds its run, assigns its step id, hashes its arguments with `feed_args`.
+    /// Nothing is looked up or hashed unless an `AgentLayer` is installed and the span
+    /// is enabled.
+    ///
+    /// The span stays with the caller, which runs the body in it, so that a disabled
+    /// call moves nothing but this small value.
+    pub fn begin(
+        span: &Span,
+        info: &'static ToolInfo,
+        feed_args: impl FnOnce(&mut ToolArgs),
+    ) -> Self {
+        if span.is_disabled() {
+            return ToolCall { live: None };
+        }
+        let found = span
+            .with_subscriber(|(id, dispatch)| {
+                let hooks = dispatch.downcast_ref::<Hooks>()?;
+                let found = hooks.start_step(dispatch, id);
+                let writer = Writer::new(hooks.emitter(), found.run);
+                Some((writer, found.step, found.parent_step))
+            })
+            .flatten();
+        let Some((writer, step_id, parent_step_id)) = found else {
+            return ToolCall { live: None };
+        };
+        if let Some(step_id) = step_id {
+            span.record("step_id", step_id);
+        }
+        let Some(settings) = writer.emitter().map(Emitter::settings) else {
+            return ToolCall { live: None };
+        };
+        let mut args = ToolArgs::new(settings);
+        feed_args(&mut args);
+        let args = args.finish(settings);
+        let live = Live {
+            info,
+            writer,
+            step_id,
+            parent_step_id,
+            args,
+            started: clock::now(),
+        };
+        ToolCall { live: Some(live) }
+    }
+
+    /// What the generated code does with this call. Only [`Decision::Run`] exists yet:
+    /// every call runs its body, with or without a layer.
+    #[inline]
+    pub fn decision(&self) -> Decision {
+        Decision::Run
+    }
+
+    // The outcome calls finish the call in place. Finishing cannot panic (the writer and
+    // the metrics recorder run under `catch_unwind`), so a finished call is never
+    // reported twice; a `Serialize` impl that panics while the result is hashed leaves
+    // the call to `drop`, as `panic`.
+
+    /// The call returned `value` (an `Ok` value, or a non-`Result` return).
+    #[inline]
+    pub fn ok<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if let Some(live) = &self.live {
+            let digest = live
+                .writer
+                .emitter()
+                .map(|emitter| result_digest(emitter.settings(), value));
+            live.finish(Outcome::Ok(digest.as_ref()));
+            self.live = None;
+        }
+    }
+
+    /// The call returned, and its value is not hashed (`skip_result`).
+    #[inline]
+    pub fn ok_unhashed(&mut self) {
+        if let Some(live) = &self.live {
+            live.finish(Outcome::Ok(None));
+            self.live = None;
+        }
+    }
+
+    /// The call returned an error of class `class`.
+    #[inline]
+    pub fn err(&mut self, class: Cow<'static, str>) {
+        if let Some(live) = &self.live {
+            live.finish(Outcome::Err(&class));
+            self.live = None;
+        }
+    }
+}
+
+impl Drop for ToolCall {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(live) = &self.live {
+            let class = if std::thread::panicking() {
+                "panic"
+            } else {
+                "cancelled"
+            };
+            live.finish(Outcome::Err(class));
+        }
+    }
+}
+
+impl Live {
+    fn finish(&self, outcome: Outcome<'_>) {
+        let ended = clock::now();
+        let elapsed = ended.saturating_duration_since(self.started);
+        let (status, error, result) = match outcome {
+            Outcome::Ok(result) => (Status::Ok, None, result),
+            Outcome::Err(class) => (Status::Error, Some(class), None),
+        };
+        let Some(emitter) = self.writer.emitter() else {
+            return;
+        };
+        let run = self.writer.run();
+        if let Some(run) = run {
+            run.count_tool(status == Status::Error);
+        }
+        let result_error = match &result {
+            Some(Err(error)) => Some(error.as_str()),
+            _ => None,
+        };
+        let hash_error = describe_hash_errors(self.args.error.as_deref(), result_error);
+        let mut event = Event::new(
+            EventKind::ToolResult,
+            run.map(|run| run.run_id()),
+            clock::unix_ms_at(ended),
+        );
+        event.step_id = self.step_id;
+        event.tool = Some(self.info.name);
+        event.args_sha = self.args.digest.as_ref();
+        event.duration_ms = Some(millis(elapsed));
+        event.status = Some(status);
+        event.error = error;
+        event.parent_step_id = self.parent_step_id;
+        event.result_sha = match &result {
+            Some(Ok(digest)) => Some(digest),
+            _ => None,
+        };
+        event.tool_version = self.info.version;
+        event.args = self.args.stored.as_ref();
+        event.hash_error = hash_error.as_deref();
+        emitter.emit(&mut event);
+        crate::metrics::tool_ended(
+            &emitter.metrics,
+            self.info.name,
+            &self.info.metric_keys,
+            error,
+            elapsed,
+        );
+    }
+}
