@@ -14,7 +14,21 @@ use crate::ast::{self, ToolFn};
 use crate::attr::{self, ToolAttr};
 use crate::valid;
 
-pub(crate) fn agent_tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+/// On a mistake the item is emitted as written, after the error: dropping it would add
+/// an error at every use of the function (a method call, a trait impl missing it) on
+/// top of the one mistake. `thiserror` keeps derives usable for the same reason.
+pub(crate) fn agent_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    match try_agent_tool(args, item.clone()) {
+        Ok(expanded) => expanded,
+        Err(error) => {
+            let mut kept = error.into_compile_error();
+            kept.extend(item);
+            kept
+        }
+    }
+}
+
+fn try_agent_tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let attr = attr::parse(args)?;
     let tool = ast::parse(item)?;
     valid::check(&attr, &tool)?;
