@@ -29,8 +29,16 @@ pub(crate) fn agent_tool(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn try_agent_tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let attr = attr::parse(args)?;
-    let tool = ast::parse(item)?;
+    // Both halves are parsed before failing, so a wrong option and a wrong function
+    // are reported in one compile rather than one after the other.
+    let (attr, tool) = match (attr::parse(args), ast::parse(item)) {
+        (Ok(attr), Ok(tool)) => (attr, tool),
+        (Err(mut error), Err(more)) => {
+            error.combine(more);
+            return Err(error);
+        }
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => return Err(error),
+    };
     valid::check(&attr, &tool)?;
     Ok(generate(&attr, &tool))
 }
