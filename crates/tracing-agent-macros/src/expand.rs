@@ -15,9 +15,31 @@ use crate::ast::{self, ToolFn};
 use crate::attr::{self, ToolAttr};
 use crate::valid;
 
-pub(crate) fn agent_tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let attr = attr::parse(args)?;
-    let tool = ast::parse(item)?;
+/// On a mistake the item is emitted as written, after the error: dropping it would add
+/// an error at every use of the function (a method call, a trait impl missing it) on
+/// top of the one mistake. `thiserror` keeps derives usable for the same reason.
+pub(crate) fn agent_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    match try_agent_tool(args, item.clone()) {
+        Ok(expanded) => expanded,
+        Err(error) => {
+            let mut kept = error.into_compile_error();
+            kept.extend(item);
+            kept
+        }
+    }
+}
+
+fn try_agent_tool(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    // Both halves are parsed before failing, so a wrong option and a wrong function
+    // are reported in one compile rather than one after the other.
+    let (attr, tool) = match (attr::parse(args), ast::parse(item)) {
+        (Ok(attr), Ok(tool)) => (attr, tool),
+        (Err(mut error), Err(more)) => {
+            error.combine(more);
+            return Err(error);
+        }
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => return Err(error),
+    };
     valid::check(&attr, &tool)?;
     Ok(generate(&attr, &tool))
 }

@@ -16,9 +16,7 @@ use proc_macro::TokenStream;
 /// `skip_result`) and the event schema.
 #[proc_macro_attribute]
 pub fn agent_tool(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::agent_tool(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::agent_tool(args.into(), item.into()).into()
 }
 
 /// Derives `tracing_agent::ErrorClass`: an enum's class is its variant's name, a

@@ -6,8 +6,10 @@ use crate::ast::ToolFn;
 use crate::attr::ToolAttr;
 
 pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
+    // Every mistake is collected, so that fixing one does not uncover the next.
+    let mut errors = Vec::new();
     if let Some(constness) = &tool.item.sig.constness {
-        return Err(syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
             constness,
             "`#[agent_tool]` cannot go on a `const fn`: a tool call writes an event at run time",
         ));
@@ -22,10 +24,12 @@ pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
     for (option, names) in [("skip", &attr.skips), ("redact", &attr.redacts)] {
         for name in names {
             if seen.contains(&name) {
-                return Err(syn::Error::new_spanned(
+                errors.push(syn::Error::new_spanned(
                     name,
                     format!("`{name}` is named twice in `skip(..)`/`redact(..)`: a parameter is either left out of the hash or hashed and redacted"),
                 ));
+                // Its first mention already said whether the name is unknown.
+                continue;
             }
             seen.push(name);
             let known = if name == "self" {
@@ -34,11 +38,22 @@ pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
                 tool.params.iter().any(|param| param.ident == *name)
             };
             if !known {
-                return Err(unknown_param(option, name, tool));
+                errors.push(unknown_param(option, name, tool));
             }
         }
     }
-    Ok(())
+    combined(errors)
+}
+
+/// `Err` with all of `errors` (each shown as its own compile error), `Ok` if none.
+fn combined(errors: impl IntoIterator<Item = syn::Error>) -> syn::Result<()> {
+    errors
+        .into_iter()
+        .reduce(|mut all, next| {
+            all.combine(next);
+            all
+        })
+        .map_or(Ok(()), Err)
 }
 
 fn unknown_param(option: &str, name: &syn::Ident, tool: &ToolFn) -> syn::Error {
