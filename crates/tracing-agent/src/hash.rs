@@ -15,6 +15,7 @@
 mod canonical;
 mod error;
 mod number;
+mod prefix;
 mod scratch;
 mod string;
 mod text;

@@ -36,25 +36,45 @@
 //! });
 //! ```
 
-// Bottom to top: each module uses only those above it in this list (ARCHITECTURE.md).
+// The layers, bottom to top, one group each: a module uses only modules of the groups
+// above its own (ARCHITECTURE.md; `tests/architecture.rs` checks it).
+
+// Leaves: nothing of this crate below them.
 mod clock;
-pub mod config;
 mod error_class;
 pub mod hash;
 mod interest;
-mod layer;
-mod line;
-mod llm;
-pub mod metrics;
-mod output;
 mod redact;
-mod run;
-mod run_state;
+
+// The event: its data, then its line.
 mod schema;
-mod scope;
+
+mod line;
+
+// What the layer is told: which metrics, the config file, and what both compile to.
+pub mod metrics;
+
+pub mod config;
+
 mod settings;
+
+// Where lines go.
 mod sink;
+
+mod output;
+
+// Per-run and per-span state.
+mod run_state;
+
+mod scope;
+
+// The handles users touch.
+mod llm;
+mod run;
 mod tool;
+
+// Where everything is wired together.
+mod layer;
 
 pub use error_class::ErrorClass;
 pub use layer::AgentLayer;

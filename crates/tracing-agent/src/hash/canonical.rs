@@ -7,7 +7,8 @@ use serde::ser::{self, Impossible, Serialize};
 
 use super::error::{Segment, SerError};
 use super::number;
-use super::scratch::{self, KeySpan, Object, Scratch};
+use super::prefix::prefix_of;
+use super::scratch::{KeySpan, Object, Scratch};
 use super::string::{self, EscapingWriter};
 
 /// Serializes `value` into the (reset) scratch buffer and checks the result is complete.
@@ -558,7 +559,7 @@ impl KeySerializer<'_> {
         let escaped = string::write_escaped(&mut self.scratch.out, key);
         Ok(self
             .scratch
-            .close_key(start, escaped, scratch::prefix_of(key.as_bytes())))
+            .close_key(start, escaped, prefix_of(key.as_bytes())))
     }
 }
 

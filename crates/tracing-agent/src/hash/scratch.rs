@@ -7,6 +7,7 @@
 
 use std::cell::Cell;
 
+use super::prefix::prefix_of;
 use super::string;
 
 /// Scratch buffers above this size are dropped rather than kept for the next hash.
@@ -120,7 +121,7 @@ impl Scratch {
     }
 
     /// Ends a key whose opening quote is at `start` and content was just written;
-    /// `prefix` is [`prefix_of`] the raw key.
+    /// `prefix` is [`prefix_of`](super::prefix::prefix_of) the raw key.
     #[inline]
     pub(crate) fn close_key(&mut self, start: usize, escaped: bool, prefix: u64) -> KeySpan {
         let key_end = self.out.len();
@@ -145,7 +146,7 @@ impl Scratch {
         });
     }
 
-    /// [`prefix_of`] the raw key written since `start` (its opening quote), for keys only
+    /// [`prefix_of`](super::prefix::prefix_of) the raw key written since `start` (its opening quote), for keys only
     /// available as escaped output (`collect_str`).
     pub(crate) fn written_prefix(&self, start: usize) -> u64 {
         string::raw_prefix(self.out.get(start + 1..).unwrap_or_default())
@@ -218,40 +219,6 @@ impl Scratch {
     }
 }
 
-/// The first eight bytes of `bytes`, big-endian and zero-padded (so integer order is byte
-/// order, with ties left to a full comparison).
-#[inline]
-pub(crate) fn prefix_of(bytes: &[u8]) -> u64 {
-    if let Some(first) = bytes.first_chunk::<8>() {
-        return u64::from_be_bytes(*first);
-    }
-    // Short keys (most parameter and field names): two overlapping big-endian halves put
-    // every byte in its place without a loop; the overlap ORs bytes onto themselves.
-    let len = bytes.len();
-    if len >= 4 {
-        let half = |at: usize| {
-            bytes
-                .get(at..)
-                .and_then(<[u8]>::first_chunk::<4>)
-                .map_or(0, |w| u64::from(u32::from_be_bytes(*w)))
-        };
-        return (half(0) << 32) | (half(len - 4) << (64 - 8 * len));
-    }
-    // Shifting into a register (not copying into a `[u8; 8]`) avoids a store-forwarding stall.
-    pack(bytes.iter().copied())
-}
-
-/// Packs up to eight bytes big-endian into a zero-padded `u64`.
-pub(crate) fn pack(bytes: impl Iterator<Item = u8>) -> u64 {
-    let mut word = 0u64;
-    let mut len = 0u32;
-    for byte in bytes.take(8) {
-        word = (word << 8) | u64::from(byte);
-        len += 1;
-    }
-    word.checked_shl(8 * (8 - len)).unwrap_or(0)
-}
-
 /// Compares two entries' keys in `buf`, which holds the output from offset `origin` on.
 #[inline]
 fn compare(buf: &[u8], origin: usize, a: &Entry, b: &Entry) -> std::cmp::Ordering {
@@ -271,18 +238,4 @@ fn compare_keys(buf: &[u8], origin: usize, a: &Entry, b: &Entry) -> std::cmp::Or
             .unwrap_or_default()
     };
     string::cmp_escaped(key(a), a.escaped, key(b), b.escaped)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{pack, prefix_of};
-
-    #[test]
-    fn prefix_of_packs_every_length() {
-        let bytes: Vec<u8> = (1..=12u8).map(|b| b.wrapping_mul(37) | 0x80).collect();
-        for len in 0..=bytes.len() {
-            let key = &bytes[..len];
-            assert_eq!(prefix_of(key), pack(key.iter().copied()), "length {len}");
-        }
-    }
 }

@@ -227,9 +227,9 @@ pub(crate) fn cmp_escaped(a: &[u8], a_escaped: bool, b: &[u8], b_escaped: bool) 
     }
 }
 
-/// The first eight raw bytes behind escaped content (see `scratch::prefix_of`).
+/// The first eight raw bytes behind escaped content (see `prefix::prefix_of`).
 pub(crate) fn raw_prefix(escaped: &[u8]) -> u64 {
-    super::scratch::pack(Unescape { rest: escaped })
+    super::prefix::pack(Unescape { rest: escaped })
 }
 
 /// The raw string behind escaped content, for error messages.
