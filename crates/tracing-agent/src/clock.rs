@@ -1,13 +1,13 @@
 //! The clocks behind `duration_ms` and `ts_ms`.
 //!
-//! A tool call reads the clock twice (start and end), which through `clock_gettime` was
-//! a tenth of its whole cost. `quanta` reads the CPU's time-stamp counter instead where
-//! the CPU reports an invariant one, and the OS's monotonic clock where it does not.
+//! A tool call reads the clock twice (start and end), on the hot path, so the cheapest
+//! monotonic clock is worth having: `quanta` reads the CPU's time-stamp counter where the
+//! CPU reports an invariant one, and the OS's monotonic clock where it does not.
 //!
 //! Wall-clock time (`ts_ms`) is the system clock read at most once a second per thread,
-//! advanced in between by that same counter: within a second the counter's rate error
-//! (measured at up to 70 ppm after `quanta`'s short calibration) stays under 0.1 ms, and
-//! clock adjustments, NTP slewing and suspends show up within a second.
+//! advanced in between by that same counter: over a second the counter's rate error stays
+//! far below a millisecond (README, Limits worth knowing), and clock adjustments, NTP
+//! slewing and suspends show up within a second.
 
 use std::cell::Cell;
 use std::sync::OnceLock;

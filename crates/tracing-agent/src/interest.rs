@@ -2,8 +2,8 @@
 //!
 //! A plain layer can only answer for the whole stack: "always" (the default) turns a
 //! callsite that the user's per-layer filters all reject into a "sometimes" one, whose
-//! every call then runs the filters again (a `debug!` the user switched off went from
-//! about 2 ns to 14); "never" switches it off for every other layer too. Only
+//! every call then runs the filters again (README, Performance); "never" switches it off
+//! for every other layer too. Only
 //! `tracing-subscriber`'s `Filtered` can say "not for me, the others decide", through
 //! machinery that is private to that crate. So `AgentLayer` owns a `Filtered` no-op
 //! layer, created once the subscriber's type is known (`on_layer`), and passes it the

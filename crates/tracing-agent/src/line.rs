@@ -1,9 +1,8 @@
 //! The event line, written by hand.
 //!
-//! Every tool call writes one, so its cost is paid on the agent's hot path. Through
-//! `serde_json` a third of it went to escaping the seventeen static key names and the
-//! hex digests byte by byte; here keys are literals and only the strings that can hold
-//! anything are escaped. The output is byte for byte what `serde_json` writes from the
+//! Every tool call writes one, so its cost is paid on the agent's hot path. `serde_json`
+//! escapes every key and digest byte by byte although they are static or hex; here keys
+//! are literals and only the strings that can hold anything are escaped. The output is byte for byte what `serde_json` writes from the
 //! `Serialize` derive on [`Event`] through the line-safe formatter below (the tests hold
 //! them together), so the schema keeps one definition.
 
