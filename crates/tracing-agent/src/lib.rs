@@ -145,3 +145,6 @@ pub mod __private_v1 {
         call.ok(value);
     }
 }
+
+#[cfg(test)]
+mod testing;

@@ -222,27 +222,12 @@ impl fmt::Debug for Run {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
-
     use tracing_subscriber::prelude::*;
 
     use super::{Run, RunMeta};
     use crate::schema::StopReason;
+    use crate::testing::Lines;
     use crate::AgentLayer;
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     /// A guard that trips inside a tool call stops the run through its state; the
     /// handle's own `stop` then writes nothing more and reports the guard's reason.
@@ -262,13 +247,6 @@ mod tests {
             run.stop(StopReason::Completed)
         });
         assert_eq!(stopped.stop_reason, StopReason::LoopDetected);
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        let stops: Vec<serde_json::Value> = text
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .filter(|event: &serde_json::Value| event["kind"] == "stop")
-            .collect();
-        assert_eq!(stops.len(), 1, "{text}");
-        assert_eq!(stops[0]["stop_reason"], "loop_detected");
+        assert_eq!(lines.stop_reasons(), ["loop_detected"]);
     }
 }

@@ -190,8 +190,7 @@ impl RunState {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use super::RunState;
     use crate::clock;
@@ -199,20 +198,7 @@ mod tests {
     use crate::schema::StopReason;
     use crate::settings::Settings;
     use crate::sink::{Emitter, SinkStats};
-
-    /// The lines an emitter wrote, shared with the test.
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::testing::Lines;
 
     fn state_writing_to(lines: &Lines) -> RunState {
         let lines = lines.clone();
@@ -223,15 +209,6 @@ mod tests {
             Metrics::off(),
         );
         RunState::new("r-1".into(), "agent", clock::now(), Some(Arc::new(emitter)))
-    }
-
-    fn stop_reasons(lines: &Lines) -> Vec<String> {
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
-            .filter(|event| event["kind"] == "stop")
-            .map(|event| event["stop_reason"].as_str().unwrap().to_owned())
-            .collect()
     }
 
     #[test]
@@ -249,7 +226,7 @@ mod tests {
         // The usage recorded with the first stop, not the one counted after it.
         assert_eq!(second.usage.tool_calls, 1);
         assert_eq!(second.usage.tool_errors, 0);
-        assert_eq!(stop_reasons(&lines), ["killed"]);
+        assert_eq!(lines.stop_reasons(), ["killed"]);
     }
 
     #[test]
@@ -273,7 +250,7 @@ mod tests {
                     .collect();
                 handles.into_iter().map(|h| h.join().unwrap()).collect()
             });
-            let written = stop_reasons(&lines);
+            let written = lines.stop_reasons();
             assert_eq!(written.len(), 1, "round {round}: {written:?}");
             for reason in returned {
                 assert_eq!(reason.as_str(), written[0], "round {round}");
