@@ -35,11 +35,14 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 
+use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use crate::schema::{EventKind, EventRecord};
 
@@ -250,31 +253,16 @@ fn why_not(line: &[u8]) -> String {
     };
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
-        // A line nested too deep for a `Value` (stored args can be) is JSON all the
-        // same: what is wrong with it is found by reading it as an event.
         Err(error) if error.to_string().starts_with("recursion limit exceeded") => {
-            let mut json = serde_json::Deserializer::from_str(text);
-            return match serde_path_to_error::deserialize::<_, EventRecord>(&mut json) {
-                Ok(_) => match json.end() {
-                    Ok(()) => "not an event".to_owned(),
-                    Err(error) => not_json(&error),
-                },
-                Err(error) => field_error(error),
-            };
+            return why_not_deep(text)
         }
         Err(error) => return not_json(&error),
     };
     let Some(object) = value.as_object() else {
         return format!("a JSON {}, not an object", type_name(&value));
     };
-    match object.get("kind") {
-        None => return "an object without \"kind\"".to_owned(),
-        Some(Value::String(kind)) => {
-            if EventKind::deserialize(Value::String(kind.clone())).is_err() {
-                return format!("unknown kind {kind:?}");
-            }
-        }
-        Some(other) => return format!("\"kind\" is a {}, not a string", type_name(other)),
+    if let Some(problem) = kind_problem(object.get("kind")) {
+        return problem;
     }
     // A known kind with a field of the wrong type: name the field. Deserializing the
     // `Value` (not the text) keeps serde_json's "at line 1 column N" out of the message,
@@ -282,6 +270,47 @@ fn why_not(line: &[u8]) -> String {
     match serde_path_to_error::deserialize::<_, EventRecord>(value) {
         Ok(_) => "not an event".to_owned(),
         Err(error) => field_error(error),
+    }
+}
+
+/// [`why_not`] for a line nested too deep for a `Value` (stored args can be): the same
+/// checks, made on its top level, then the field's error from reading it as an event.
+fn why_not_deep(text: &str) -> String {
+    if let Err(error) = serde_json::from_str::<IgnoredAny>(text) {
+        return not_json(&error);
+    }
+    // Only arrays and objects nest.
+    let Ok(object) = serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(text) else {
+        return "a JSON array, not an object".to_owned();
+    };
+    // A `kind` too deep to parse is an array or an object, which is all there is to say.
+    let kind = object.get("kind").map(|kind| {
+        serde_json::from_str(kind.get()).unwrap_or_else(|_| {
+            if kind.get().starts_with('[') {
+                Value::Array(Vec::new())
+            } else {
+                Value::Object(Map::new())
+            }
+        })
+    });
+    if let Some(problem) = kind_problem(kind.as_ref()) {
+        return problem;
+    }
+    let mut json = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, EventRecord>(&mut json) {
+        Ok(_) => "not an event".to_owned(),
+        Err(error) => field_error(error),
+    }
+}
+
+/// What is wrong with the `kind` of an object, if anything.
+fn kind_problem(kind: Option<&Value>) -> Option<String> {
+    match kind {
+        None => Some("an object without \"kind\"".to_owned()),
+        Some(Value::String(kind)) => EventKind::deserialize(Value::String(kind.clone()))
+            .is_err()
+            .then(|| format!("unknown kind {kind:?}")),
+        Some(other) => Some(format!("\"kind\" is a {}, not a string", type_name(other))),
     }
 }
 
@@ -625,6 +654,19 @@ mod tests {
         assert_eq!(
             reason(&format!("{text} x")),
             format!("not JSON: trailing characters at column {}", text.len() + 2)
+        );
+        // Other programs' deep lines get the reasons shallow ones get.
+        let deep = deep_args(300);
+        let nested = &deep["a"];
+        assert_eq!(reason(&nested.to_string()), "a JSON array, not an object");
+        assert_eq!(reason(&deep.to_string()), "an object without \"kind\"");
+        assert_eq!(
+            reason(&format!(r#"{{"kind":{nested}}}"#)),
+            "\"kind\" is a array, not a string"
+        );
+        assert_eq!(
+            reason(&format!(r#"{{"kind":"log","a":{nested}}}"#)),
+            "unknown kind \"log\""
         );
     }
 
