@@ -1,7 +1,6 @@
 //! `tracing-agent`: the command-line companion of the tracing-agent library.
 
 mod error;
-mod event;
 mod hash;
 mod input;
 mod progress;

@@ -9,10 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufWriter, Write};
 
 use clap::Args;
-use tracing_agent::{EventKind, Status};
+use tracing_agent::{EventKind, EventRecord, Status};
 
 use crate::error::CliError;
-use crate::event::Event;
 use crate::input;
 use crate::render::{self, Align, Cell, Table, BAD, DIM, GOOD, HEADER, NOTE, PLAIN};
 use crate::runs_cmd;
@@ -52,12 +51,12 @@ impl Selector<'_> {
 /// What is kept while reading: see the module's doc.
 #[derive(Default)]
 struct Collected {
-    runs: BTreeMap<String, Vec<Event>>,
+    runs: BTreeMap<String, Vec<EventRecord>>,
     children: Summaries,
 }
 
 impl Collected {
-    fn add(&mut self, selector: &Selector<'_>, event: Event) {
+    fn add(&mut self, selector: &Selector<'_>, event: EventRecord) {
         let Some(run_id) = event.run_id.as_deref() else {
             return;
         };
@@ -106,7 +105,7 @@ pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
 /// The one run the request means, or an error that says why there is none.
 fn resolve(
     selector: &Selector<'_>,
-    runs: &BTreeMap<String, Vec<Event>>,
+    runs: &BTreeMap<String, Vec<EventRecord>>,
 ) -> Result<String, CliError> {
     let text = selector.text;
     // A whole id wins even when it is also the prefix of longer ones.
@@ -150,7 +149,7 @@ fn resolve(
 }
 
 /// The summary of one run's events.
-fn summarize(events: &[Event]) -> Option<RunSummary> {
+fn summarize(events: &[EventRecord]) -> Option<RunSummary> {
     let mut summaries = Summaries::default();
     events.iter().for_each(|event| summaries.add(event));
     summaries.newest_first().pop()
@@ -166,7 +165,7 @@ fn fact(out: &mut impl Write, label: &str, value: &str) -> io::Result<()> {
 fn story(
     out: &mut impl Write,
     run_id: &str,
-    mut events: Vec<Event>,
+    mut events: Vec<EventRecord>,
     children: &[RunSummary],
 ) -> io::Result<()> {
     // A run is found through its events, so it has at least one.
@@ -276,12 +275,17 @@ fn usage(run: &RunSummary) -> String {
 
 /// The table of steps, with the redacted args and hash errors on lines of their own,
 /// and a row for each run of step ids that has no event.
-fn steps(out: &mut impl Write, events: &[Event], last_step: u64, stopped: bool) -> io::Result<()> {
+fn steps(
+    out: &mut impl Write,
+    events: &[EventRecord],
+    last_step: u64,
+    stopped: bool,
+) -> io::Result<()> {
     let parents: BTreeMap<u64, u64> = events
         .iter()
         .filter_map(|e| Some((e.step_id?, e.parent_step_id?)))
         .collect();
-    let depth = |event: &Event| {
+    let depth = |event: &EventRecord| {
         let mut depth = 0;
         let mut parent = event.parent_step_id;
         // Bounded: a log that claims a cycle of parents must not hang us.
@@ -357,7 +361,12 @@ fn steps(out: &mut impl Write, events: &[Event], last_step: u64, stopped: bool) 
         table.row(row);
         let column = indent.len() + 2;
         if let Some(args) = &event.args {
-            let args = serde_json::to_string(args).unwrap_or_default();
+            // Compact with keys sorted, as `show` has always printed them; args too deep
+            // to parse (which older versions could not read at all) as the log has them.
+            let args = match args.to_value() {
+                Ok(value) => serde_json::to_string(&value).unwrap_or_default(),
+                Err(_) => args.as_str().to_owned(),
+            };
             extras.push((row_index, column, format!("args {args}")));
         }
         if let Some(error) = &event.hash_error {
@@ -378,7 +387,7 @@ fn steps(out: &mut impl Write, events: &[Event], last_step: u64, stopped: bool) 
     Ok(())
 }
 
-fn status_cell(event: &Event) -> Cell {
+fn status_cell(event: &EventRecord) -> Cell {
     match (event.status, event.error.as_deref()) {
         (Some(Status::Ok), _) => Cell::new("ok", GOOD),
         (Some(Status::Error), Some(class)) => Cell::new(format!("error {class}"), BAD),
@@ -387,7 +396,7 @@ fn status_cell(event: &Event) -> Cell {
     }
 }
 
-fn tool_detail(event: &Event) -> String {
+fn tool_detail(event: &EventRecord) -> String {
     let mut detail = format!("args_sha {}", render::or_dash(event.args_sha.as_deref()));
     if let Some(result) = &event.result_sha {
         detail.push_str(&format!("  result_sha {result}"));
@@ -395,7 +404,7 @@ fn tool_detail(event: &Event) -> String {
     detail
 }
 
-fn llm_detail(event: &Event) -> String {
+fn llm_detail(event: &EventRecord) -> String {
     let usage = event.usage.clone().unwrap_or_default();
     let tokens = |n: Option<u64>| n.map_or("-".to_owned(), |n| n.to_string());
     let mut detail = format!(

@@ -14,9 +14,9 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use serde::Serialize;
-use tracing_agent::{EventKind, Status, StopReason};
+use tracing_agent::schema::{RecordMeta, RecordUsage};
+use tracing_agent::{EventKind, EventRecord, Status, StopReason};
 
-use crate::event::{Event, Meta, Usage};
 use crate::render;
 
 /// Strings shared between runs, each kept once.
@@ -66,8 +66,8 @@ struct RunMeta {
 }
 
 impl RunMeta {
-    fn new(meta: Option<&Meta>, strings: &mut Strings) -> Self {
-        let default = Meta::default();
+    fn new(meta: Option<&RecordMeta>, strings: &mut Strings) -> Self {
+        let default = RecordMeta::default();
         let meta = meta.unwrap_or(&default);
         RunMeta {
             agent: strings.get_opt(meta.agent.as_deref()),
@@ -98,7 +98,7 @@ struct Stop {
     ts_ms: u64,
     reason: Option<StopReason>,
     duration_ms: Option<u64>,
-    usage: Usage,
+    usage: RecordUsage,
 }
 
 impl RunSummary {
@@ -116,7 +116,7 @@ impl RunSummary {
         }
     }
 
-    fn add(&mut self, event: &Event, strings: &mut Strings) {
+    fn add(&mut self, event: &EventRecord, strings: &mut Strings) {
         self.first_ts_ms = self.first_ts_ms.min(event.ts_ms);
         self.last_ts_ms = self.last_ts_ms.max(event.ts_ms);
         match event.kind {
@@ -229,7 +229,7 @@ impl RunSummary {
     }
 
     /// The stop's count if there is a stop that has it, else what the events add up to.
-    fn counted(&self, from_stop: impl Fn(&Usage) -> Option<u64>, seen: u64) -> u64 {
+    fn counted(&self, from_stop: impl Fn(&RecordUsage) -> Option<u64>, seen: u64) -> u64 {
         self.stop
             .as_ref()
             .and_then(|stop| from_stop(&stop.usage))
@@ -340,7 +340,7 @@ pub(crate) struct Summaries {
 
 impl Summaries {
     /// Adds `event` to its run's summary, starting one for a run not seen before.
-    pub fn add(&mut self, event: &Event) {
+    pub fn add(&mut self, event: &EventRecord) {
         if let Some(run_id) = event.run_id.as_deref() {
             if !self.runs.contains_key(run_id) {
                 self.start(run_id, event.ts_ms);
@@ -350,7 +350,7 @@ impl Summaries {
     }
 
     /// Adds `event` to its run's summary if that run is being summed up.
-    pub fn add_if_known(&mut self, event: &Event) {
+    pub fn add_if_known(&mut self, event: &EventRecord) {
         let Some(run_id) = event.run_id.as_deref() else {
             return;
         };
@@ -382,12 +382,15 @@ impl Summaries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event;
+
+    fn event(line: &str) -> EventRecord {
+        serde_json::from_str(line).unwrap()
+    }
 
     fn summary(lines: &[&str]) -> RunSummary {
         let mut summaries = Summaries::default();
         for line in lines {
-            summaries.add(&event::parse(line.as_bytes()).unwrap().unwrap());
+            summaries.add(&event(line));
         }
         summaries.newest_first().pop().unwrap()
     }
@@ -442,7 +445,7 @@ mod tests {
     fn events_of_no_run_make_no_run() {
         let mut summaries = Summaries::default();
         let line = r#"{"run_id":null,"kind":"tool_result","ts_ms":1,"tool":"x"}"#;
-        summaries.add(&event::parse(line.as_bytes()).unwrap().unwrap());
+        summaries.add(&event(line));
         assert!(summaries.newest_first().is_empty());
     }
 }
