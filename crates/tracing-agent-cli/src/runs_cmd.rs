@@ -7,10 +7,11 @@ use std::io::{BufWriter, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
+use serde::Serialize;
 
 use crate::error::CliError;
 use crate::input;
-use crate::render::{self, Align, Cell, BAD, GOOD, NOTE, PLAIN};
+use crate::render;
 use crate::summary::{RunSummary, Summaries};
 
 #[derive(Args)]
@@ -93,11 +94,11 @@ pub(crate) fn run(args: RunsArgs) -> Result<(), CliError> {
     let mut out = BufWriter::new(anstream::stdout().lock());
     if args.json {
         for run in &runs {
-            serde_json::to_writer(&mut out, &run.json()).map_err(std::io::Error::from)?;
+            serde_json::to_writer(&mut out, &RunJson::of(run)).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
     } else if !runs.is_empty() {
-        write_table(&mut out, "", &runs)?;
+        render::run_table(&mut out, "", &runs)?;
     }
     out.flush()?;
     if runs.is_empty() {
@@ -121,56 +122,55 @@ fn keep(run: &RunSummary, args: &RunsArgs, cutoff_ms: Option<u64>) -> bool {
         && (args.tool.is_empty() || args.tool.iter().any(|tool| run.called(tool)))
 }
 
-/// The table of runs, one line each; also the sub-runs of `show`.
-pub(crate) fn write_table(
-    out: &mut impl Write,
-    indent: &str,
-    runs: &[RunSummary],
-) -> std::io::Result<()> {
-    use Align::{Left, Right};
-    render::write_rows(
-        out,
-        indent,
-        &[
-            Left, Left, Left, Left, Left, Right, Right, Right, Right, Left,
-        ],
-        &[
-            "RUN_ID",
-            "STARTED",
-            "AGENT",
-            "MODEL",
-            "PROMPT",
-            "TOOL_CALLS",
-            "ERRORS",
-            "DURATION",
-            "SPEND",
-            "STOP_REASON",
-        ],
-        runs,
-        |run| {
-            let errors = run.tool_errors();
-            vec![
-                Cell::plain(&*run.run_id),
-                Cell::plain(render::timestamp(run.started_ms())),
-                Cell::plain(render::or_dash(run.agent())),
-                Cell::plain(render::or_dash(run.model())),
-                Cell::plain(render::or_dash(run.prompt_version())),
-                Cell::plain(run.tool_calls().to_string()),
-                Cell::new(errors.to_string(), if errors > 0 { BAD } else { PLAIN }),
-                Cell::plain(run.duration_ms().map_or("-".to_owned(), render::duration)),
-                Cell::plain(run.spend_usd().map_or("-".to_owned(), render::spend)),
-                stop_reason_cell(run.stop_reason()),
-            ]
-        },
-    )
+/// One run as `runs --json` writes it: every key always there, `null` where unknown, in
+/// the order of this struct.
+#[derive(Serialize)]
+struct RunJson<'a> {
+    run_id: &'a str,
+    started: String,
+    started_ms: u64,
+    agent: Option<&'a str>,
+    model: Option<&'a str>,
+    prompt_version: Option<&'a str>,
+    tools_version: Option<&'a str>,
+    parent_run_id: Option<&'a str>,
+    steps: u64,
+    tool_calls: u64,
+    tool_errors: u64,
+    llm_calls: u64,
+    input_tokens: u64,
+    output_tokens: u64,
+    spend_usd: Option<f64>,
+    duration_ms: Option<u64>,
+    stop_reason: Option<&'a str>,
+    tools: Vec<&'a str>,
+    has_run_start: bool,
 }
 
-/// Green for `completed`, red for any other reason, yellow for a run not (yet) stopped.
-pub(crate) fn stop_reason_cell(reason: Option<&str>) -> Cell {
-    match reason {
-        None => Cell::new("-", NOTE),
-        Some("completed") => Cell::new("completed", GOOD),
-        Some(reason) => Cell::new(reason, BAD),
+impl<'a> RunJson<'a> {
+    fn of(run: &'a RunSummary) -> Self {
+        let started_ms = run.started_ms();
+        RunJson {
+            run_id: &run.run_id,
+            started: render::timestamp(started_ms),
+            started_ms,
+            agent: run.agent(),
+            model: run.model(),
+            prompt_version: run.prompt_version(),
+            tools_version: run.tools_version(),
+            parent_run_id: run.parent_run_id(),
+            steps: run.steps(),
+            tool_calls: run.tool_calls(),
+            tool_errors: run.tool_errors(),
+            llm_calls: run.llm_calls(),
+            input_tokens: run.input_tokens(),
+            output_tokens: run.output_tokens(),
+            spend_usd: run.spend_usd(),
+            duration_ms: run.duration_ms(),
+            stop_reason: run.stop_reason(),
+            tools: run.tools().collect(),
+            has_run_start: run.has_run_start(),
+        }
     }
 }
 

@@ -14,7 +14,6 @@ use tracing_agent::{EventKind, EventRecord, Status};
 use crate::error::CliError;
 use crate::input;
 use crate::render::{self, Align, Cell, Table, BAD, DIM, GOOD, HEADER, NOTE, PLAIN};
-use crate::runs_cmd;
 use crate::summary::{RunSummary, Summaries};
 
 /// A prefix shorter than this is taken only as a whole run id: UUID v7 ids of runs
@@ -224,13 +223,13 @@ fn story(
     if !children.is_empty() {
         writeln!(out)?;
         writeln!(out, "{HEADER}sub-runs{HEADER:#}")?;
-        runs_cmd::write_table(out, "  ", children)?;
+        render::run_table(out, "  ", children)?;
     }
 
     writeln!(out)?;
     match summary.stop_reason() {
         Some(reason) => {
-            let cell = runs_cmd::stop_reason_cell(Some(reason));
+            let cell = render::stop_reason_cell(Some(reason));
             fact(out, "stop_reason", &cell.styled())?;
             if let Some(ms) = summary.duration_ms() {
                 fact(out, "duration", &render::duration(ms))?;

@@ -13,11 +13,8 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use serde::Serialize;
 use tracing_agent::schema::{RecordMeta, RecordUsage};
 use tracing_agent::{EventKind, EventRecord, Status, StopReason};
-
-use crate::render;
 
 /// Strings shared between runs, each kept once.
 #[derive(Debug, Default)]
@@ -228,6 +225,11 @@ impl RunSummary {
         self.tools.iter().any(|known| &**known == tool)
     }
 
+    /// The distinct tools the run called, sorted.
+    pub fn tools(&self) -> impl Iterator<Item = &str> {
+        self.tools.iter().map(|tool| &**tool)
+    }
+
     /// The stop's count if there is a stop that has it, else what the events add up to.
     fn counted(&self, from_stop: impl Fn(&RecordUsage) -> Option<u64>, seen: u64) -> u64 {
         self.stop
@@ -278,56 +280,6 @@ impl RunSummary {
         let stop = self.stop.as_ref()?;
         Some(stop.reason.as_ref().map_or("?", StopReason::as_str))
     }
-
-    /// The line `runs --json` writes: every key always there, `null` where unknown.
-    pub fn json(&self) -> RunJson<'_> {
-        let started_ms = self.started_ms();
-        RunJson {
-            run_id: &self.run_id,
-            started: render::timestamp(started_ms),
-            started_ms,
-            agent: self.agent(),
-            model: self.model(),
-            prompt_version: self.prompt_version(),
-            tools_version: self.tools_version(),
-            parent_run_id: self.parent_run_id(),
-            steps: self.steps(),
-            tool_calls: self.tool_calls(),
-            tool_errors: self.tool_errors(),
-            llm_calls: self.llm_calls(),
-            input_tokens: self.input_tokens(),
-            output_tokens: self.output_tokens(),
-            spend_usd: self.spend_usd(),
-            duration_ms: self.duration_ms(),
-            stop_reason: self.stop_reason(),
-            tools: self.tools.iter().map(|tool| &**tool).collect(),
-            has_run_start: self.has_run_start(),
-        }
-    }
-}
-
-/// One run as `runs --json` writes it; the keys' order is fixed by this struct.
-#[derive(Serialize)]
-pub(crate) struct RunJson<'a> {
-    run_id: &'a str,
-    started: String,
-    started_ms: u64,
-    agent: Option<&'a str>,
-    model: Option<&'a str>,
-    prompt_version: Option<&'a str>,
-    tools_version: Option<&'a str>,
-    parent_run_id: Option<&'a str>,
-    steps: u64,
-    tool_calls: u64,
-    tool_errors: u64,
-    llm_calls: u64,
-    input_tokens: u64,
-    output_tokens: u64,
-    spend_usd: Option<f64>,
-    duration_ms: Option<u64>,
-    stop_reason: Option<&'a str>,
-    tools: Vec<&'a str>,
-    has_run_start: bool,
 }
 
 /// Summaries of runs by run id. Events of no run (`run_id: null`) are not a run and
@@ -415,7 +367,7 @@ mod tests {
         assert_eq!(run.started_ms(), 1500);
         assert_eq!(run.model(), Some("m1"));
         assert_eq!(run.agent(), None);
-        assert_eq!(run.json().tools, ["a", "b"]);
+        assert_eq!(run.tools().collect::<Vec<_>>(), ["a", "b"]);
         assert!(run.called("a") && !run.called("c"));
     }
 
