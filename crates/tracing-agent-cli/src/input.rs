@@ -1,10 +1,11 @@
-//! Reading logs: many files and `-` (stdin), through the library's [`EventReader`]
-//! (one line at a time, in bounded memory), with a progress indicator, handing each
-//! event on and gathering the lines that are not events into one warning.
+//! The event logs a command reads: the `FILE...` arguments, opened, and read through
+//! the library's [`EventReader`] with a progress indicator, the lines that are not
+//! events gathered into one warning.
 
 use std::fs::File;
 use std::io::{self, Read};
 
+use clap::Args;
 use tracing_agent::read::{EventReader, Item};
 use tracing_agent::EventRecord;
 
@@ -14,36 +15,76 @@ use crate::progress::Progress;
 /// How many bad lines the warning names; the rest are only counted.
 const EXAMPLES: usize = 5;
 
-/// An input, opened: every file is opened before any is read, so a typo in the last
-/// name fails at once rather than after minutes of reading.
-pub(crate) struct Input {
+/// The `FILE...` arguments of every command that reads event logs.
+#[derive(Args, Debug)]
+pub(crate) struct Inputs {
+    /// Event logs to read, in order; `-` is stdin.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+}
+
+/// An input, opened.
+struct Input {
     name: String,
     reader: Box<dyn Read>,
     len: Option<u64>,
 }
 
-/// Opens `paths`; `-` is stdin.
-pub(crate) fn open(paths: &[String]) -> Result<Vec<Input>, CliError> {
-    paths
-        .iter()
-        .map(|path| {
-            if path == "-" {
-                return Ok(Input {
-                    name: "<stdin>".to_owned(),
-                    reader: Box::new(io::stdin()),
-                    len: None,
-                });
+impl Inputs {
+    /// Reads every input in order and calls `on_event` for each event. Every file is
+    /// opened before any is read, so a typo in the last name fails at once rather than
+    /// after minutes of reading.
+    pub(crate) fn read_events(
+        &self,
+        mut on_event: impl FnMut(EventRecord),
+    ) -> Result<Skipped, CliError> {
+        let inputs = self.open()?;
+        let total = inputs.iter().map(|input| input.len).sum::<Option<u64>>();
+        let mut progress = Progress::new(total);
+        let mut skipped = Skipped::default();
+        for input in inputs {
+            let name = input.name;
+            let mut events = EventReader::new(input.reader);
+            let mut counted = 0;
+            while let Some(item) = events.next() {
+                let item = item
+                    .map_err(|error| CliError::failure(format!("cannot read {name}: {error}")))?;
+                progress.advance(events.bytes_read() - counted);
+                counted = events.bytes_read();
+                match item {
+                    Item::Event(event) => on_event(event),
+                    Item::Skipped(line) => skipped.add(&name, line.line_no, &line.reason),
+                }
             }
-            let file = File::open(path)
-                .map_err(|error| CliError::failure(format!("cannot open {path}: {error}")))?;
-            let len = file.metadata().ok().map(|meta| meta.len());
-            Ok(Input {
-                name: path.clone(),
-                reader: Box::new(file),
-                len,
+            progress.advance(events.bytes_read() - counted);
+        }
+        progress.finish();
+        Ok(skipped)
+    }
+
+    /// Opens every input; `-` is stdin.
+    fn open(&self) -> Result<Vec<Input>, CliError> {
+        self.files
+            .iter()
+            .map(|path| {
+                if path == "-" {
+                    return Ok(Input {
+                        name: "<stdin>".to_owned(),
+                        reader: Box::new(io::stdin()),
+                        len: None,
+                    });
+                }
+                let file = File::open(path)
+                    .map_err(|error| CliError::failure(format!("cannot open {path}: {error}")))?;
+                let len = file.metadata().ok().map(|meta| meta.len());
+                Ok(Input {
+                    name: path.clone(),
+                    reader: Box::new(file),
+                    len,
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 /// The lines that were not events: how many, and where the first few were.
@@ -82,35 +123,6 @@ impl Skipped {
         }
         Some(text)
     }
-}
-
-/// Reads every input in order and calls `on_event` for each event.
-pub(crate) fn read_events(
-    inputs: Vec<Input>,
-    mut on_event: impl FnMut(EventRecord),
-) -> Result<Skipped, CliError> {
-    let total = inputs.iter().map(|input| input.len).sum::<Option<u64>>();
-    let mut progress = Progress::new(total);
-    let mut skipped = Skipped::default();
-    for input in inputs {
-        let name = input.name;
-        let mut events = EventReader::new(input.reader);
-        let mut counted = 0;
-        while let Some(item) = events.next() {
-            let item =
-                item.map_err(|error| CliError::failure(format!("cannot read {name}: {error}")))?;
-            progress.advance(events.bytes_read() - counted);
-            counted = events.bytes_read();
-            match item {
-                Item::Event(event) => on_event(event),
-                Item::Skipped(line) => skipped.add(&name, line.line_no, &line.reason),
-            }
-        }
-        // Blank lines at the end yield no item.
-        progress.advance(events.bytes_read() - counted);
-    }
-    progress.finish();
-    Ok(skipped)
 }
 
 #[cfg(test)]

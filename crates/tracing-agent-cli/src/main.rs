@@ -1,6 +1,7 @@
 //! `tracing-agent`: the command-line companion of the tracing-agent library.
 
 mod error;
+mod filter;
 mod hash;
 mod input;
 mod progress;

@@ -12,7 +12,7 @@ use clap::Args;
 use tracing_agent::{EventKind, EventRecord, Status};
 
 use crate::error::CliError;
-use crate::input;
+use crate::input::Inputs;
 use crate::render::{self, Align, Cell, Table, BAD, DIM, GOOD, HEADER, NOTE, PLAIN};
 use crate::summary::{RunSummary, Summaries};
 
@@ -26,9 +26,8 @@ pub(crate) struct ShowArgs {
     #[arg(value_name = "RUN_ID")]
     run: String,
 
-    /// Event logs to read, in order; `-` is stdin.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<String>,
+    #[command(flatten)]
+    inputs: Inputs,
 }
 
 /// Which run ids the request can mean.
@@ -77,9 +76,10 @@ pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
         text: &args.run,
         prefix: args.run.chars().count() >= MIN_PREFIX,
     };
-    let inputs = input::open(&args.files)?;
     let mut collected = Collected::default();
-    let skipped = input::read_events(inputs, |event| collected.add(&selector, event))?;
+    let skipped = args
+        .inputs
+        .read_events(|event| collected.add(&selector, event))?;
     if let Some(warning) = skipped.warning() {
         render::warning("show", &warning);
     }
