@@ -241,18 +241,17 @@ pub(crate) fn stop_reason_cell(reason: Option<&str>) -> Cell {
     }
 }
 
-/// `tracing-agent runs: warning: ...` on stderr.
-pub(crate) fn warning(command: &str, message: &str) {
-    let mut err = anstream::stderr();
+/// `tracing-agent runs: warning: ...`, for stderr. A warning that cannot be written has
+/// no one to warn.
+pub(crate) fn warning(err: &mut dyn Write, command: &str, message: &str) {
     let _ = writeln!(
         err,
         "tracing-agent {command}: {NOTE}warning{NOTE:#}: {message}"
     );
 }
 
-/// `tracing-agent runs: error: ...` on stderr.
-pub(crate) fn error(command: &str, message: &str) {
-    let mut err = anstream::stderr();
+/// `tracing-agent runs: error: ...`, for stderr.
+pub(crate) fn error(err: &mut dyn Write, command: &str, message: &str) {
     let _ = writeln!(err, "tracing-agent {command}: {BAD}error{BAD:#}: {message}");
 }
 

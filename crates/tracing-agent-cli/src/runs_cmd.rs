@@ -15,8 +15,9 @@ use crate::input::Inputs;
 use crate::render;
 use crate::summary::{RunSummary, Summaries};
 
-#[derive(Args)]
-pub(crate) struct RunsArgs {
+/// The arguments of `runs`.
+#[derive(Args, Debug)]
+pub struct RunsArgs {
     #[command(flatten)]
     inputs: Inputs,
 
@@ -28,19 +29,23 @@ pub(crate) struct RunsArgs {
     json: bool,
 }
 
-pub(crate) fn run(args: RunsArgs) -> Result<(), CliError> {
+pub(crate) fn run(
+    args: &RunsArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
     let filter = args.filters.at(SystemTime::now());
     let mut summaries = Summaries::default();
     let skipped = args.inputs.read_events(|event| summaries.add(&event))?;
     if let Some(warning) = skipped.warning() {
-        render::warning("runs", &warning);
+        render::warning(err, "runs", &warning);
     }
 
     let all = summaries.newest_first();
     let total = all.len();
     let runs: Vec<RunSummary> = all.into_iter().filter(|run| filter.keeps(run)).collect();
 
-    let mut out = BufWriter::new(anstream::stdout().lock());
+    let mut out = BufWriter::new(out);
     if args.json {
         for run in &runs {
             serde_json::to_writer(&mut out, &RunJson::of(run)).map_err(std::io::Error::from)?;
@@ -56,7 +61,7 @@ pub(crate) fn run(args: RunsArgs) -> Result<(), CliError> {
             0 => "no runs in the input".to_owned(),
             n => format!("no runs match the filters ({n} in the input)"),
         };
-        render::warning("runs", &why);
+        render::warning(err, "runs", &why);
     }
     Ok(())
 }

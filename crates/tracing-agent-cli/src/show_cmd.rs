@@ -20,8 +20,9 @@ use crate::summary::{RunSummary, Summaries};
 /// started close together share their first characters.
 const MIN_PREFIX: usize = 8;
 
-#[derive(Args)]
-pub(crate) struct ShowArgs {
+/// The arguments of `show`.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
     /// The run: its id, or the first 8 or more characters of it if only one run has them.
     #[arg(value_name = "RUN_ID")]
     run: String,
@@ -71,7 +72,11 @@ impl Collected {
     }
 }
 
-pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
+pub(crate) fn run(
+    args: &ShowArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
     let selector = Selector {
         text: &args.run,
         prefix: args.run.chars().count() >= MIN_PREFIX,
@@ -81,7 +86,7 @@ pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
         .inputs
         .read_events(|event| collected.add(&selector, event))?;
     if let Some(warning) = skipped.warning() {
-        render::warning("show", &warning);
+        render::warning(err, "show", &warning);
     }
 
     let run_id = resolve(&selector, &collected.runs)?;
@@ -95,7 +100,7 @@ pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
         .filter(|child| child.parent_run_id() == Some(run_id.as_str()))
         .collect::<Vec<_>>();
 
-    let mut out = BufWriter::new(anstream::stdout().lock());
+    let mut out = BufWriter::new(out);
     story(&mut out, &run_id, events, &children)?;
     out.flush()?;
     Ok(())
