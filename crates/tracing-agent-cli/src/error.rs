@@ -1,6 +1,6 @@
 //! What ends a command early, and with which exit status.
 
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// An error for the person at the terminal: `message` says what was wrong and where.
@@ -43,14 +43,14 @@ impl From<io::Error> for CliError {
     }
 }
 
-/// Reports `result` on stderr as `tracing-agent COMMAND: message` and turns it into
-/// the exit status.
-pub(crate) fn exit(command: &str, result: Result<(), CliError>) -> ExitCode {
+/// Reports `result` on `err` (stderr) as `tracing-agent COMMAND: message` and turns it
+/// into the exit status.
+pub(crate) fn exit(err: &mut dyn Write, command: &str, result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if error.code == 0 => ExitCode::SUCCESS,
         Err(error) => {
-            crate::render::error(command, &error.message);
+            crate::render::error(err, command, &error.message);
             ExitCode::from(error.code)
         }
     }

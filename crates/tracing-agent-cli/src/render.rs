@@ -1,4 +1,5 @@
-//! How values look to a person: durations, spend, times, aligned tables and colors.
+//! How values look to a person: durations, spend, times, aligned tables (the table of
+//! runs among them) and colors.
 //!
 //! Styles are written as ANSI codes into [`anstream`] streams, which drop them when the
 //! stream is not a terminal or `NO_COLOR` is set: one rendering path, plain or colored.
@@ -7,6 +8,8 @@ use std::io::{self, Write};
 use std::time::{Duration, UNIX_EPOCH};
 
 use anstyle::{AnsiColor, Style};
+
+use crate::summary::RunSummary;
 
 pub(crate) const HEADER: Style = Style::new().bold();
 pub(crate) const DIM: Style = Style::new().dimmed();
@@ -189,18 +192,66 @@ fn line(row: &[Cell], widths: &[usize], align: &[Align], indent: &str) -> String
     line
 }
 
-/// `tracing-agent runs: warning: ...` on stderr.
-pub(crate) fn warning(command: &str, message: &str) {
-    let mut err = anstream::stderr();
+/// The table of runs, one line each: what `runs` lists, and the sub-runs of `show`.
+pub(crate) fn run_table(out: &mut impl Write, indent: &str, runs: &[RunSummary]) -> io::Result<()> {
+    use Align::{Left, Right};
+    write_rows(
+        out,
+        indent,
+        &[
+            Left, Left, Left, Left, Left, Right, Right, Right, Right, Left,
+        ],
+        &[
+            "RUN_ID",
+            "STARTED",
+            "AGENT",
+            "MODEL",
+            "PROMPT",
+            "TOOL_CALLS",
+            "ERRORS",
+            "DURATION",
+            "SPEND",
+            "STOP_REASON",
+        ],
+        runs,
+        |run| {
+            let errors = run.tool_errors();
+            vec![
+                Cell::plain(&*run.run_id),
+                Cell::plain(timestamp(run.started_ms())),
+                Cell::plain(or_dash(run.agent())),
+                Cell::plain(or_dash(run.model())),
+                Cell::plain(or_dash(run.prompt_version())),
+                Cell::plain(run.tool_calls().to_string()),
+                Cell::new(errors.to_string(), if errors > 0 { BAD } else { PLAIN }),
+                Cell::plain(run.duration_ms().map_or("-".to_owned(), duration)),
+                Cell::plain(run.spend_usd().map_or("-".to_owned(), spend)),
+                stop_reason_cell(run.stop_reason()),
+            ]
+        },
+    )
+}
+
+/// Green for `completed`, red for any other reason, yellow for a run not (yet) stopped.
+pub(crate) fn stop_reason_cell(reason: Option<&str>) -> Cell {
+    match reason {
+        None => Cell::new("-", NOTE),
+        Some("completed") => Cell::new("completed", GOOD),
+        Some(reason) => Cell::new(reason, BAD),
+    }
+}
+
+/// `tracing-agent runs: warning: ...`, for stderr. A warning that cannot be written has
+/// no one to warn.
+pub(crate) fn warning(err: &mut dyn Write, command: &str, message: &str) {
     let _ = writeln!(
         err,
         "tracing-agent {command}: {NOTE}warning{NOTE:#}: {message}"
     );
 }
 
-/// `tracing-agent runs: error: ...` on stderr.
-pub(crate) fn error(command: &str, message: &str) {
-    let mut err = anstream::stderr();
+/// `tracing-agent runs: error: ...`, for stderr.
+pub(crate) fn error(err: &mut dyn Write, command: &str, message: &str) {
     let _ = writeln!(err, "tracing-agent {command}: {BAD}error{BAD:#}: {message}");
 }
 

@@ -9,28 +9,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufWriter, Write};
 
 use clap::Args;
-use tracing_agent::{EventKind, Status};
+use tracing_agent::{EventKind, EventRecord, Status};
 
 use crate::error::CliError;
-use crate::event::Event;
-use crate::input;
+use crate::input::Inputs;
 use crate::render::{self, Align, Cell, Table, BAD, DIM, GOOD, HEADER, NOTE, PLAIN};
-use crate::runs_cmd;
 use crate::summary::{RunSummary, Summaries};
 
 /// A prefix shorter than this is taken only as a whole run id: UUID v7 ids of runs
 /// started close together share their first characters.
 const MIN_PREFIX: usize = 8;
 
-#[derive(Args)]
-pub(crate) struct ShowArgs {
+/// The arguments of `show`.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
     /// The run: its id, or the first 8 or more characters of it if only one run has them.
     #[arg(value_name = "RUN_ID")]
     run: String,
 
-    /// Event logs to read, in order; `-` is stdin.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<String>,
+    #[command(flatten)]
+    inputs: Inputs,
 }
 
 /// Which run ids the request can mean.
@@ -52,12 +50,12 @@ impl Selector<'_> {
 /// What is kept while reading: see the module's doc.
 #[derive(Default)]
 struct Collected {
-    runs: BTreeMap<String, Vec<Event>>,
+    runs: BTreeMap<String, Vec<EventRecord>>,
     children: Summaries,
 }
 
 impl Collected {
-    fn add(&mut self, selector: &Selector<'_>, event: Event) {
+    fn add(&mut self, selector: &Selector<'_>, event: EventRecord) {
         let Some(run_id) = event.run_id.as_deref() else {
             return;
         };
@@ -74,16 +72,21 @@ impl Collected {
     }
 }
 
-pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
+pub(crate) fn run(
+    args: &ShowArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), CliError> {
     let selector = Selector {
         text: &args.run,
         prefix: args.run.chars().count() >= MIN_PREFIX,
     };
-    let inputs = input::open(&args.files)?;
     let mut collected = Collected::default();
-    let skipped = input::read_events(inputs, |event| collected.add(&selector, event))?;
+    let skipped = args
+        .inputs
+        .read_events(|event| collected.add(&selector, event))?;
     if let Some(warning) = skipped.warning() {
-        render::warning("show", &warning);
+        render::warning(err, "show", &warning);
     }
 
     let run_id = resolve(&selector, &collected.runs)?;
@@ -97,7 +100,7 @@ pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
         .filter(|child| child.parent_run_id() == Some(run_id.as_str()))
         .collect::<Vec<_>>();
 
-    let mut out = BufWriter::new(anstream::stdout().lock());
+    let mut out = BufWriter::new(out);
     story(&mut out, &run_id, events, &children)?;
     out.flush()?;
     Ok(())
@@ -106,7 +109,7 @@ pub(crate) fn run(args: ShowArgs) -> Result<(), CliError> {
 /// The one run the request means, or an error that says why there is none.
 fn resolve(
     selector: &Selector<'_>,
-    runs: &BTreeMap<String, Vec<Event>>,
+    runs: &BTreeMap<String, Vec<EventRecord>>,
 ) -> Result<String, CliError> {
     let text = selector.text;
     // A whole id wins even when it is also the prefix of longer ones.
@@ -150,7 +153,7 @@ fn resolve(
 }
 
 /// The summary of one run's events.
-fn summarize(events: &[Event]) -> Option<RunSummary> {
+fn summarize(events: &[EventRecord]) -> Option<RunSummary> {
     let mut summaries = Summaries::default();
     events.iter().for_each(|event| summaries.add(event));
     summaries.newest_first().pop()
@@ -166,7 +169,7 @@ fn fact(out: &mut impl Write, label: &str, value: &str) -> io::Result<()> {
 fn story(
     out: &mut impl Write,
     run_id: &str,
-    mut events: Vec<Event>,
+    mut events: Vec<EventRecord>,
     children: &[RunSummary],
 ) -> io::Result<()> {
     // A run is found through its events, so it has at least one.
@@ -225,13 +228,13 @@ fn story(
     if !children.is_empty() {
         writeln!(out)?;
         writeln!(out, "{HEADER}sub-runs{HEADER:#}")?;
-        runs_cmd::write_table(out, "  ", children)?;
+        render::run_table(out, "  ", children)?;
     }
 
     writeln!(out)?;
     match summary.stop_reason() {
         Some(reason) => {
-            let cell = runs_cmd::stop_reason_cell(Some(reason));
+            let cell = render::stop_reason_cell(Some(reason));
             fact(out, "stop_reason", &cell.styled())?;
             if let Some(ms) = summary.duration_ms() {
                 fact(out, "duration", &render::duration(ms))?;
@@ -276,12 +279,17 @@ fn usage(run: &RunSummary) -> String {
 
 /// The table of steps, with the redacted args and hash errors on lines of their own,
 /// and a row for each run of step ids that has no event.
-fn steps(out: &mut impl Write, events: &[Event], last_step: u64, stopped: bool) -> io::Result<()> {
+fn steps(
+    out: &mut impl Write,
+    events: &[EventRecord],
+    last_step: u64,
+    stopped: bool,
+) -> io::Result<()> {
     let parents: BTreeMap<u64, u64> = events
         .iter()
         .filter_map(|e| Some((e.step_id?, e.parent_step_id?)))
         .collect();
-    let depth = |event: &Event| {
+    let depth = |event: &EventRecord| {
         let mut depth = 0;
         let mut parent = event.parent_step_id;
         // Bounded: a log that claims a cycle of parents must not hang us.
@@ -357,7 +365,12 @@ fn steps(out: &mut impl Write, events: &[Event], last_step: u64, stopped: bool) 
         table.row(row);
         let column = indent.len() + 2;
         if let Some(args) = &event.args {
-            let args = serde_json::to_string(args).unwrap_or_default();
+            // Compact with keys sorted, as `show` has always printed them; args too deep
+            // to parse (which older versions could not read at all) as the log has them.
+            let args = match args.to_value() {
+                Ok(value) => serde_json::to_string(&value).unwrap_or_default(),
+                Err(_) => args.as_str().to_owned(),
+            };
             extras.push((row_index, column, format!("args {args}")));
         }
         if let Some(error) = &event.hash_error {
@@ -378,7 +391,7 @@ fn steps(out: &mut impl Write, events: &[Event], last_step: u64, stopped: bool) 
     Ok(())
 }
 
-fn status_cell(event: &Event) -> Cell {
+fn status_cell(event: &EventRecord) -> Cell {
     match (event.status, event.error.as_deref()) {
         (Some(Status::Ok), _) => Cell::new("ok", GOOD),
         (Some(Status::Error), Some(class)) => Cell::new(format!("error {class}"), BAD),
@@ -387,7 +400,7 @@ fn status_cell(event: &Event) -> Cell {
     }
 }
 
-fn tool_detail(event: &Event) -> String {
+fn tool_detail(event: &EventRecord) -> String {
     let mut detail = format!("args_sha {}", render::or_dash(event.args_sha.as_deref()));
     if let Some(result) = &event.result_sha {
         detail.push_str(&format!("  result_sha {result}"));
@@ -395,7 +408,7 @@ fn tool_detail(event: &Event) -> String {
     detail
 }
 
-fn llm_detail(event: &Event) -> String {
+fn llm_detail(event: &EventRecord) -> String {
     let usage = event.usage.clone().unwrap_or_default();
     let tokens = |n: Option<u64>| n.map_or("-".to_owned(), |n| n.to_string());
     let mut detail = format!(

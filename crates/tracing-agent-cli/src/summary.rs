@@ -13,11 +13,8 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use serde::Serialize;
-use tracing_agent::{EventKind, Status, StopReason};
-
-use crate::event::{Event, Meta, Usage};
-use crate::render;
+use tracing_agent::schema::{RecordMeta, RecordUsage};
+use tracing_agent::{EventKind, EventRecord, Status, StopReason};
 
 /// Strings shared between runs, each kept once.
 #[derive(Debug, Default)]
@@ -66,8 +63,8 @@ struct RunMeta {
 }
 
 impl RunMeta {
-    fn new(meta: Option<&Meta>, strings: &mut Strings) -> Self {
-        let default = Meta::default();
+    fn new(meta: Option<&RecordMeta>, strings: &mut Strings) -> Self {
+        let default = RecordMeta::default();
         let meta = meta.unwrap_or(&default);
         RunMeta {
             agent: strings.get_opt(meta.agent.as_deref()),
@@ -98,7 +95,7 @@ struct Stop {
     ts_ms: u64,
     reason: Option<StopReason>,
     duration_ms: Option<u64>,
-    usage: Usage,
+    usage: RecordUsage,
 }
 
 impl RunSummary {
@@ -116,7 +113,7 @@ impl RunSummary {
         }
     }
 
-    fn add(&mut self, event: &Event, strings: &mut Strings) {
+    fn add(&mut self, event: &EventRecord, strings: &mut Strings) {
         self.first_ts_ms = self.first_ts_ms.min(event.ts_ms);
         self.last_ts_ms = self.last_ts_ms.max(event.ts_ms);
         match event.kind {
@@ -228,8 +225,13 @@ impl RunSummary {
         self.tools.iter().any(|known| &**known == tool)
     }
 
+    /// The distinct tools the run called, sorted.
+    pub fn tools(&self) -> impl Iterator<Item = &str> {
+        self.tools.iter().map(|tool| &**tool)
+    }
+
     /// The stop's count if there is a stop that has it, else what the events add up to.
-    fn counted(&self, from_stop: impl Fn(&Usage) -> Option<u64>, seen: u64) -> u64 {
+    fn counted(&self, from_stop: impl Fn(&RecordUsage) -> Option<u64>, seen: u64) -> u64 {
         self.stop
             .as_ref()
             .and_then(|stop| from_stop(&stop.usage))
@@ -278,56 +280,6 @@ impl RunSummary {
         let stop = self.stop.as_ref()?;
         Some(stop.reason.as_ref().map_or("?", StopReason::as_str))
     }
-
-    /// The line `runs --json` writes: every key always there, `null` where unknown.
-    pub fn json(&self) -> RunJson<'_> {
-        let started_ms = self.started_ms();
-        RunJson {
-            run_id: &self.run_id,
-            started: render::timestamp(started_ms),
-            started_ms,
-            agent: self.agent(),
-            model: self.model(),
-            prompt_version: self.prompt_version(),
-            tools_version: self.tools_version(),
-            parent_run_id: self.parent_run_id(),
-            steps: self.steps(),
-            tool_calls: self.tool_calls(),
-            tool_errors: self.tool_errors(),
-            llm_calls: self.llm_calls(),
-            input_tokens: self.input_tokens(),
-            output_tokens: self.output_tokens(),
-            spend_usd: self.spend_usd(),
-            duration_ms: self.duration_ms(),
-            stop_reason: self.stop_reason(),
-            tools: self.tools.iter().map(|tool| &**tool).collect(),
-            has_run_start: self.has_run_start(),
-        }
-    }
-}
-
-/// One run as `runs --json` writes it; the keys' order is fixed by this struct.
-#[derive(Serialize)]
-pub(crate) struct RunJson<'a> {
-    run_id: &'a str,
-    started: String,
-    started_ms: u64,
-    agent: Option<&'a str>,
-    model: Option<&'a str>,
-    prompt_version: Option<&'a str>,
-    tools_version: Option<&'a str>,
-    parent_run_id: Option<&'a str>,
-    steps: u64,
-    tool_calls: u64,
-    tool_errors: u64,
-    llm_calls: u64,
-    input_tokens: u64,
-    output_tokens: u64,
-    spend_usd: Option<f64>,
-    duration_ms: Option<u64>,
-    stop_reason: Option<&'a str>,
-    tools: Vec<&'a str>,
-    has_run_start: bool,
 }
 
 /// Summaries of runs by run id. Events of no run (`run_id: null`) are not a run and
@@ -340,7 +292,7 @@ pub(crate) struct Summaries {
 
 impl Summaries {
     /// Adds `event` to its run's summary, starting one for a run not seen before.
-    pub fn add(&mut self, event: &Event) {
+    pub fn add(&mut self, event: &EventRecord) {
         if let Some(run_id) = event.run_id.as_deref() {
             if !self.runs.contains_key(run_id) {
                 self.start(run_id, event.ts_ms);
@@ -350,7 +302,7 @@ impl Summaries {
     }
 
     /// Adds `event` to its run's summary if that run is being summed up.
-    pub fn add_if_known(&mut self, event: &Event) {
+    pub fn add_if_known(&mut self, event: &EventRecord) {
         let Some(run_id) = event.run_id.as_deref() else {
             return;
         };
@@ -382,12 +334,15 @@ impl Summaries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event;
+
+    fn event(line: &str) -> EventRecord {
+        serde_json::from_str(line).unwrap()
+    }
 
     fn summary(lines: &[&str]) -> RunSummary {
         let mut summaries = Summaries::default();
         for line in lines {
-            summaries.add(&event::parse(line.as_bytes()).unwrap().unwrap());
+            summaries.add(&event(line));
         }
         summaries.newest_first().pop().unwrap()
     }
@@ -412,7 +367,7 @@ mod tests {
         assert_eq!(run.started_ms(), 1500);
         assert_eq!(run.model(), Some("m1"));
         assert_eq!(run.agent(), None);
-        assert_eq!(run.json().tools, ["a", "b"]);
+        assert_eq!(run.tools().collect::<Vec<_>>(), ["a", "b"]);
         assert!(run.called("a") && !run.called("c"));
     }
 
@@ -442,7 +397,7 @@ mod tests {
     fn events_of_no_run_make_no_run() {
         let mut summaries = Summaries::default();
         let line = r#"{"run_id":null,"kind":"tool_result","ts_ms":1,"tool":"x"}"#;
-        summaries.add(&event::parse(line.as_bytes()).unwrap().unwrap());
+        summaries.add(&event(line));
         assert!(summaries.newest_first().is_empty());
     }
 }

@@ -46,10 +46,11 @@ pub mod hash;
 mod interest;
 mod redact;
 
-// The event: its data, then its line.
-mod schema;
+// The event: its data; then the line that writes it and the reader that reads it back.
+pub mod schema;
 
 mod line;
+pub mod read;
 
 // What the layer is told: which metrics, the config file, and what both compile to.
 pub mod metrics;
@@ -82,7 +83,7 @@ pub use llm::{record_llm, LlmUsage};
 pub use output::{FlushGuard, FLUSH_TIMEOUT};
 pub use redact::REDACTED;
 pub use run::{Run, RunMeta};
-pub use schema::{EventKind, RunUsage, Status, StopReason, Stopped, SCHEMA_VERSION};
+pub use schema::{EventKind, EventRecord, RunUsage, Status, StopReason, Stopped, SCHEMA_VERSION};
 pub use sink::SinkStats;
 pub use tracing_agent_macros::{agent_tool, ErrorClass};
 

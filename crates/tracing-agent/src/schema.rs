@@ -1,10 +1,17 @@
 //! The one event schema: tool results, LLM calls, run starts and stops share it, so
 //! they join on `run_id`/`step_id` with a single query.
+//!
+//! The layer writes borrowed events; [`EventRecord`] is the same schema owned, for
+//! reading logs back (see [`read`](crate::read)). A test in `read` writes an event with
+//! every field set and destructures what it reads back, so the two cannot drift apart.
 
 use std::fmt;
 use std::str::FromStr;
 
+use serde::de::{self, Unexpected};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::hash::Sha24;
 
@@ -255,7 +262,8 @@ pub struct RunUsage {
     pub spend_usd: f64,
 }
 
-/// The end of a run, returned to the caller (and on to the UI) by [`Run::stop`].
+/// The end of a run, returned to the caller (and on to the UI) by
+/// [`Run::stop`](crate::Run::stop).
 ///
 /// Serializes to `{"status":"stopped","run_id":..,"stop_reason":..,"usage":{..}}`.
 #[derive(Clone, Debug, PartialEq)]
@@ -277,5 +285,163 @@ impl Serialize for Stopped {
         s.serialize_field("stop_reason", &self.stop_reason)?;
         s.serialize_field("usage", &self.usage)?;
         s.end()
+    }
+}
+
+/// One event as read back from a log: the owned twin of what the layer writes, with the
+/// same keys in the same order.
+///
+/// Tolerant where the schema is: a key that may be `null` may also be absent, and keys
+/// it does not know are ignored, so logs of newer writers stay readable. Strict about
+/// types: a line whose `step_id` is a string is not an event to trust. Serializing a
+/// record writes the keys the layer writes, in its order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventRecord {
+    /// The run the event belongs to; `None` for a tool call outside any run.
+    pub run_id: Option<String>,
+    /// What the event records.
+    pub kind: EventKind,
+    /// When it was written, in Unix milliseconds.
+    pub ts_ms: u64,
+    /// The step within the run: tool and LLM calls.
+    pub step_id: Option<u64>,
+    /// The tool's name.
+    pub tool: Option<String>,
+    /// The hash of the tool's arguments.
+    pub args_sha: Option<String>,
+    /// How long the call (or, in a `stop`, the run) took.
+    pub duration_ms: Option<u64>,
+    /// Whether the tool call succeeded.
+    pub status: Option<Status>,
+    /// The error class of a failed tool call.
+    pub error: Option<String>,
+    /// Why the run stopped (`stop` events).
+    pub stop_reason: Option<StopReason>,
+    /// Tokens and spend of an LLM call, or everything a run used (`stop` events).
+    pub usage: Option<RecordUsage>,
+    /// The step of the tool call this one was made inside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_step_id: Option<u64>,
+    /// The hash of the tool's return value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_sha: Option<String>,
+    /// The tool's version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_version: Option<String>,
+    /// The model of an LLM call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The versions a run started with (`run_start` events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<RecordMeta>,
+    /// The redacted arguments, written only with `store_args`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<RecordArgs>,
+    /// Why the arguments could not be hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_error: Option<String>,
+}
+
+/// The `usage` of an `llm_result` (tokens and spend) or of a `stop` (all of these).
+///
+/// One type for both shapes, so a wrong type in either is caught while parsing and the
+/// error names the field. Serialized as the layer writes it: the run's counts only when
+/// there are any, the tokens and spend always.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecordUsage {
+    /// Steps of the run: tool calls plus LLM calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u64>,
+    /// Tool calls of the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<u64>,
+    /// Failed tool calls of the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_errors: Option<u64>,
+    /// LLM calls of the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm_calls: Option<u64>,
+    /// Input tokens.
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    pub output_tokens: Option<u64>,
+    /// Spend in USD; `None` when the call had no price.
+    pub spend_usd: Option<f64>,
+}
+
+/// The `meta` of a `run_start`: the versions the run started with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecordMeta {
+    /// The agent's name.
+    pub agent: Option<String>,
+    /// The model the run was started with.
+    pub model: Option<String>,
+    /// The prompt's version.
+    pub prompt_version: Option<String>,
+    /// The tools' version.
+    pub tools_version: Option<String>,
+    /// The run that started this one, for a sub-agent.
+    pub parent_run_id: Option<String>,
+    /// The [`SCHEMA_VERSION`] of the writer.
+    pub schema_version: Option<u64>,
+}
+
+/// The stored `args` of a tool call: a JSON object, kept as the text it was written as.
+///
+/// Text rather than a parsed value because the writer puts no bound on how deep
+/// arguments nest, while a parser into [`Value`] stops at 128 levels to protect its
+/// stack; the text is checked to be JSON without recursing, costs one allocation, and
+/// is re-emitted verbatim.
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
+pub struct RecordArgs(Box<RawValue>);
+
+impl RecordArgs {
+    /// The JSON text of the object, exactly as written.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The object parsed, for arguments that nest at most 128 levels deep.
+    pub fn to_value(&self) -> serde_json::Result<Value> {
+        serde_json::from_str(self.0.get())
+    }
+}
+
+impl PartialEq for RecordArgs {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordArgs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        if raw.get().starts_with('{') {
+            return Ok(RecordArgs(raw));
+        }
+        // The error an object-typed field gives, so the reason a line is skipped reads
+        // like that of any other field. Only an array can be deep, and it needs no parse.
+        let value = match raw.get().as_bytes().first() {
+            Some(b'[') => None,
+            _ => serde_json::from_str::<Value>(raw.get()).ok(),
+        };
+        let unexpected = match &value {
+            None => Unexpected::Seq,
+            Some(Value::Null) => Unexpected::Unit,
+            Some(Value::Bool(b)) => Unexpected::Bool(*b),
+            Some(Value::Number(n)) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(n), ..) => Unexpected::Unsigned(n),
+                (_, Some(n), _) => Unexpected::Signed(n),
+                (.., n) => Unexpected::Float(n.unwrap_or(f64::NAN)),
+            },
+            Some(Value::String(s)) => Unexpected::Str(s),
+            Some(Value::Array(_)) => Unexpected::Seq,
+            Some(Value::Object(_)) => Unexpected::Map,
+        };
+        Err(de::Error::invalid_type(unexpected, &"a map"))
     }
 }

@@ -1,0 +1,126 @@
+//! The `tracing-agent` command-line tool, as a library: [`Cli`] parses the arguments,
+//! [`Command::run`] runs one with any output and error streams, so commands run
+//! in-process in tests as they do in the binary.
+//!
+//! Modules, one line each on what it owns (events are read only through
+//! [`tracing_agent::read`]; this crate keeps no schema of its own):
+//! - `error`: `CliError`, what ends a command early, and its exit status.
+//! - `input`: the `FILE...` arguments, read through the library's reader with a progress
+//!   indicator, and the one warning about the lines that are not events.
+//! - `filter`: the options that select runs (`--since`, `--agent`, ...) and applying them.
+//! - `progress`: the progress indicator on stderr.
+//! - `summary`: the data model: one run summed up from its events, numbers and no format.
+//! - `render`: how things look: durations, spend, times, colors, aligned tables, the
+//!   table of runs.
+//! - `hash`: the `hash` command.
+//! - `runs_cmd`: the `runs` command, and its `--json` line.
+//! - `show_cmd`: the `show` command, the story of one run.
+
+mod error;
+mod filter;
+mod hash;
+mod input;
+mod progress;
+mod render;
+mod runs_cmd;
+mod show_cmd;
+mod summary;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use runs_cmd::RunsArgs;
+pub use show_cmd::ShowArgs;
+
+/// The command line of `tracing-agent`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "tracing-agent",
+    version,
+    about = "Work with tracing-agent events"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A command of `tracing-agent`, with its arguments.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the args_sha of JSON documents: one per stdin line, or the one given.
+    ///
+    /// The hash is the reference one: the first 24 hex digits of the SHA-256 of the
+    /// document re-serialized as Python's json.dumps(sort_keys=True,
+    /// separators=(",", ":"), ensure_ascii=False) would write it. NaN, Infinity and
+    /// -Infinity are accepted, numbers of any size are kept exact. A line that is not
+    /// JSON prints an empty line (so output stays aligned with input), an error on
+    /// stderr, and makes the exit status 1 once every line is hashed.
+    Hash {
+        /// A JSON document to hash instead of reading stdin.
+        json: Option<String>,
+        /// Print keyed hashes (HMAC-SHA256), with the key read from this environment
+        /// variable: what the layer writes when its config sets `hash_key_env`.
+        #[arg(long, value_name = "NAME")]
+        key_env: Option<String>,
+    },
+
+    /// List runs, newest first: one line per run with its versions, tool calls, errors,
+    /// duration, spend and stop reason.
+    ///
+    /// Reads every FILE in order (`-` is stdin) as one log: a run split over several
+    /// files is one run. Lines that are not events (other logs, a line torn by a crash)
+    /// are skipped and counted in one warning on stderr. Events of no run (`run_id`
+    /// null) are not listed. A run without a stop event shows `-` as its stop reason;
+    /// one whose run_start is not in the input shows `-` for its versions.
+    Runs(RunsArgs),
+
+    /// Tell the whole story of one run: its versions, every step in order (nested calls
+    /// indented under their parent), its LLM calls, sub-runs, stop reason and usage.
+    ///
+    /// RUN_ID is a whole run id, or its first 8 or more characters when only one run
+    /// has them. Exits with 1 when no run matches or when several do (they are listed).
+    Show(ShowArgs),
+}
+
+impl Cli {
+    /// Runs the command on the process's stdin, stdout and stderr.
+    pub fn run(self) -> ExitCode {
+        match self.command {
+            // Hashes and their errors are plain text: nothing to color or strip.
+            Command::Hash { .. } => self.command.run(&mut io::stdout(), &mut io::stderr()),
+            // Colors that honor NO_COLOR, CLICOLOR_FORCE and whether it is a terminal.
+            _ => self
+                .command
+                .run(&mut anstream::stdout(), &mut anstream::stderr()),
+        }
+    }
+}
+
+impl Command {
+    /// Runs the command, writing its output to `out` and its warnings and errors to
+    /// `err`, and returns its exit status. Styles are written as ANSI codes; wrap a
+    /// stream in [`anstream::AutoStream`] to have them dropped where they do not belong.
+    /// `-` among the inputs and `hash` without a document read the process's stdin.
+    pub fn run(self, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+        match self {
+            Command::Hash { json, key_env } => hash::run(
+                json.as_deref(),
+                key_env.as_deref(),
+                io::stdin().lock(),
+                out,
+                err,
+            ),
+            Command::Runs(args) => {
+                let result = runs_cmd::run(&args, out, err);
+                error::exit(err, "runs", result)
+            }
+            Command::Show(args) => {
+                let result = show_cmd::run(&args, out, err);
+                error::exit(err, "show", result)
+            }
+        }
+    }
+}
