@@ -1,47 +1,68 @@
 //! Redaction of stored tool arguments (`store_args: true`).
 //!
-//! Two rules, applied anywhere in the tree: values under keys that look like secrets or
-//! personal data are replaced, and so are strings (and integers) that look like an email
-//! address, a bearer token or a card number. Hand-written rather than a regex crate: the
-//! three shapes are simple to scan for, and the Luhn check is not a regex anyway.
+//! Two kinds of rule, applied anywhere in the tree:
+//!
+//! - **Key rules** ([`keys`]): the value under a key that names a secret or personal data
+//!   (`password`, `X-Api-Key`, `*token`) is replaced, whatever it is.
+//! - **Value rules** ([`rules`], with `redact_values`): a string that holds a secret
+//!   (a card number, an email address, a provider API key, a password in a URL…) is
+//!   replaced, and so is a map key that holds one (as `[REDACTED]#n`, `n` counting the
+//!   map's keys from 1: a map indexed by email address is data), an integer or integral
+//!   float that is a card number, and an array whose consecutive digit-only elements
+//!   spell one (`["4111", "1111", "1111", "1111"]`) or that carries a PEM private key
+//!   line by line.
+//!
+//! Text is [normalized](normalize) before any rule sees it (NFKC, invisible characters
+//! removed), so look-alike and zero-width spellings match like plain ones.
+//!
+//! **A match replaces the whole string, not only the secret's span.** A string is
+//! usually one field (a header, a note, a URL), and what surrounds a secret is often
+//! about it where no rule looks: the user beside a password in a DSN, the expiry after
+//! a card number, the words around a token a rule only half recognised. Cutting out
+//! spans would also mean mapping offsets in normalized text back to what was written.
+//! Replacing the whole string is the safe default and an easy one to read: a
+//! `[REDACTED]` string had something in it; a readable one had nothing the rules know.
+//!
+//! This module is a leaf: it depends on nothing else in the crate, so the layer's
+//! modules can move around it.
 
-use serde_json::Value;
+mod keys;
+mod normalize;
+mod rules;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use serde_json::{Number, Value};
+
+use keys::KeyRules;
 
 /// What a redacted value becomes.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// The redaction rules of one layer.
+/// The redaction rules of one layer, compiled from `logging.privacy`.
 #[derive(Clone, Debug)]
 pub(crate) struct Redactor {
-    /// Normalized (see [`normalize_key`]) fragments a key may contain.
-    fragments: Vec<String>,
-    /// Normalized keys matched whole (written `=token` in the config): words like `token`
-    /// or `session` that would catch `max_tokens` or `session_id` as fragments.
-    whole: Vec<String>,
+    keys: KeyRules,
+    /// `redact_values`: the value rules on too.
     values: bool,
 }
 
 impl Redactor {
+    /// `keys` are `redact_keys` entries (see [`keys`] for their syntax); `values` turns
+    /// the value rules on.
     pub(crate) fn new(keys: &[String], values: bool) -> Self {
-        let (whole, fragments): (Vec<&String>, Vec<&String>) =
-            keys.iter().partition(|k| k.starts_with('='));
-        let normalized = |keys: Vec<&String>| -> Vec<String> {
-            keys.into_iter()
-                .map(|k| normalize_key(k.trim_start_matches('=')))
-                .filter(|k| !k.is_empty())
-                .collect()
-        };
         Redactor {
-            fragments: normalized(fragments),
-            whole: normalized(whole),
+            keys: KeyRules::new(keys),
             values,
         }
     }
 
     /// Redacts `value` in place; `key` is the key it sits under, if any.
     pub(crate) fn redact(&self, key: Option<&str>, value: &mut Value) {
-        if key.is_some_and(|k| self.is_secret_key(k)) {
-            *value = Value::String(REDACTED.to_owned());
+        if key.is_some_and(|k| self.keys.matches(k)) {
+            *value = redacted();
             return;
         }
         match value {
@@ -49,13 +70,17 @@ impl Redactor {
                 for (k, v) in map.iter_mut() {
                     self.redact(Some(k), v);
                 }
-                if self.values && map.keys().any(|k| looks_sensitive(k)) {
-                    // Keys are data too (a map indexed by email address).
+                if !self.values {
+                    return;
+                }
+                let sensitive: Vec<bool> = map.keys().map(|k| detect(k).is_some()).collect();
+                if sensitive.contains(&true) {
                     *map = std::mem::take(map)
                         .into_iter()
+                        .zip(sensitive)
                         .enumerate()
-                        .map(|(n, (k, v))| {
-                            if looks_sensitive(&k) {
+                        .map(|(n, ((k, v), sensitive))| {
+                            if sensitive {
                                 (format!("{REDACTED}#{}", n + 1), v)
                             } else {
                                 (k, v)
@@ -65,244 +90,147 @@ impl Redactor {
                 }
             }
             Value::Array(items) => {
+                if self.values {
+                    redact_split_card_numbers(items);
+                    redact_private_key_lines(items);
+                }
                 for item in items {
                     self.redact(None, item);
                 }
             }
-            Value::String(text) if self.values && looks_sensitive(text) => {
-                *value = Value::String(REDACTED.to_owned());
+            Value::String(text) if self.values && detect(text).is_some() => {
+                *value = redacted();
             }
-            Value::Number(n) if self.values && n.as_u64().is_some_and(is_card_number_int) => {
-                *value = Value::String(REDACTED.to_owned());
+            Value::Number(n) if self.values && is_card_number(n) => {
+                *value = redacted();
             }
             _ => {}
         }
     }
+}
 
-    fn is_secret_key(&self, key: &str) -> bool {
-        let key = normalize_key(key);
-        self.whole.contains(&key)
-            || self
-                .fragments
-                .iter()
-                .any(|fragment| key.contains(fragment.as_str()))
+fn redacted() -> Value {
+    Value::String(REDACTED.to_owned())
+}
+
+/// What a string on its way to the events holds by the value rules: the id of the first
+/// rule that matches, or `oversized` for a string too long to scan (which is replaced
+/// all the same: failing closed).
+fn detect(raw: &str) -> Option<&'static str> {
+    const OVERSIZED: &str = "oversized";
+    if raw.len() > rules::MAX_SCAN_BYTES {
+        return Some(OVERSIZED);
+    }
+    let text = normalize::text(raw);
+    if text.len() > rules::MAX_SCAN_BYTES {
+        return Some(OVERSIZED); // NFKC can expand a few characters many times over
+    }
+    rules::first_match(&text).map(|rule| rule.id)
+}
+
+/// An integer, or a float with nothing after the point (`4111111111111111.0`), that is a
+/// card number. Negative numbers are read without their sign.
+fn is_card_number(n: &Number) -> bool {
+    let magnitude = if let Some(u) = n.as_u64() {
+        Some(u)
+    } else if let Some(i) = n.as_i64() {
+        Some(i.unsigned_abs())
+    } else {
+        // 1e19 is past u64 and past any card; `as` saturates, but a float that large
+        // has lost the digits it was written with anyway.
+        n.as_f64()
+            .filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() < 1e19)
+            .map(|f| f.abs() as u64)
+    };
+    magnitude.is_some_and(|m| validate::card_digits(&validate::digits_of(m)))
+}
+
+/// The digits of an array element that is only digits: a non-negative integer, or a
+/// string of ASCII digits once normalized and trimmed (`"４１１１"`, `" 4111 "`); and
+/// whether it was an integer (which has lost any leading zeros it was written with).
+fn digit_group(item: &Value) -> Option<(Vec<u8>, bool)> {
+    match item {
+        Value::Number(n) => n.as_u64().map(|n| (validate::digits_of(n), true)),
+        // Longer strings cannot be one group, whatever look-alikes they are spelled in.
+        Value::String(s) if s.len() <= 256 => {
+            let text = normalize::text(s);
+            let digits = text.trim();
+            (!digits.is_empty() && digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| (digits.bytes().map(|b| b - b'0').collect(), false))
+        }
+        _ => None,
     }
 }
 
-/// Lowercase (Unicode), without `_`, `-`, `.` and white space: `X-Api-Key`, `api_key`
-/// and `apiKey` all become `apikey`-containing.
-fn normalize_key(key: &str) -> String {
-    key.chars()
-        .filter(|c| !matches!(c, '_' | '-' | '.') && !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-fn looks_sensitive(text: &str) -> bool {
-    contains_email(text) || contains_bearer_token(text) || contains_card_number(text)
-}
-
-/// `local@domain.tld`, with any non-space characters (non-ASCII too) on both sides.
-fn contains_email(text: &str) -> bool {
-    text.match_indices('@').any(|(at, _)| {
-        let local = text[..at]
-            .chars()
-            .rev()
-            .take_while(|c| is_address_char(*c))
-            .count();
-        let domain: String = text[at + 1..]
-            .chars()
-            .take_while(|c| is_address_char(*c))
-            .collect();
-        let domain = domain.trim_end_matches('.');
-        local > 0
-            && domain
-                .split_once('.')
-                .is_some_and(|(host, tld)| !host.is_empty() && !tld.is_empty())
-    })
-}
-
-fn is_address_char(c: char) -> bool {
-    !c.is_whitespace()
-        && !matches!(
-            c,
-            '@' | '<' | '>' | '(' | ')' | ',' | ';' | ':' | '"' | '\''
-        )
-}
-
-/// `Bearer <token>` (any case), the token at least 8 characters.
-fn contains_bearer_token(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    lower.match_indices("bearer ").any(|(at, _)| {
-        lower[at + "bearer ".len()..]
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .count()
-            >= 8
-    })
-}
-
-/// 13 to 19 digits, optionally grouped by single spaces or dashes, passing the Luhn check.
-fn contains_card_number(text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
+/// A card number split over consecutive elements (`["4111", "1111", "1111", "1111"]`,
+/// or the same as integers): the whole run of digit-only elements it sits in is
+/// replaced, element by element, so no group of it is left to be put back together.
+fn redact_split_card_numbers(items: &mut [Value]) {
+    let groups: Vec<Option<(Vec<u8>, bool)>> = items.iter().map(digit_group).collect();
     let mut start = 0;
-    while start < chars.len() {
-        if !chars[start].is_ascii_digit() || (start > 0 && chars[start - 1].is_ascii_digit()) {
+    while start < items.len() {
+        if groups[start].is_none() {
             start += 1;
             continue;
         }
-        // Collect one run of digits with single separators between them.
-        let mut digits = Vec::new();
-        let mut i = start;
-        while i < chars.len() {
-            match chars[i] {
-                c if c.is_ascii_digit() => digits.push(c as u8 - b'0'),
-                ' ' | '-'
-                    if i + 1 < chars.len()
-                        && chars[i + 1].is_ascii_digit()
-                        && !digits.is_empty() => {}
-                _ => break,
-            }
-            i += 1;
+        let end = (start..items.len())
+            .find(|&i| groups[i].is_none())
+            .unwrap_or(items.len());
+        if end - start >= 2 && split_card_in(&groups[start..end]) {
+            items[start..end].fill(redacted());
         }
-        // The whole run is the candidate: windows inside longer runs would find a
-        // Luhn-valid stretch in one of ten random digit strings.
-        if (13..=19).contains(&digits.len()) && luhn_valid(&digits) {
-            return true;
-        }
-        start = i.max(start + 1);
+        start = end;
     }
-    false
 }
 
-fn is_card_number_int(n: u64) -> bool {
-    let digits: Vec<u8> = n.to_string().bytes().map(|b| b - b'0').collect();
-    (13..=19).contains(&digits.len()) && luhn_valid(&digits)
-}
-
-fn luhn_valid(digits: &[u8]) -> bool {
-    let sum: u32 = digits
+/// Whether a run of digit groups spells a card, as written or, for integers shorter than
+/// a card's group of 4, as the zero-padded group they may have been (`5500 0055 …`
+/// arrives as `[5500, 55, …]`).
+fn split_card_in(run: &[Option<(Vec<u8>, bool)>]) -> bool {
+    let as_written: Vec<&[u8]> = run
         .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            let d = u32::from(d);
-            if i % 2 == 1 {
-                let doubled = d * 2;
-                if doubled > 9 {
-                    doubled - 9
-                } else {
-                    doubled
-                }
+        .map(|g| g.as_ref().expect("in the run").0.as_slice())
+        .collect();
+    // Elements have no separator of their own: any one is "the same".
+    if validate::card_in_groups(&as_written, |_| true) {
+        return true;
+    }
+    let padded: Vec<Vec<u8>> = run
+        .iter()
+        .map(|g| {
+            let (digits, integer) = g.as_ref().expect("in the run");
+            let missing = if *integer {
+                4usize.saturating_sub(digits.len())
             } else {
-                d
-            }
+                0
+            };
+            std::iter::repeat_n(0, missing)
+                .chain(digits.iter().copied())
+                .collect()
         })
-        .sum();
-    sum.is_multiple_of(10)
+        .collect();
+    let padded: Vec<&[u8]> = padded.iter().map(Vec::as_slice).collect();
+    padded != as_written && validate::card_in_groups(&padded, |_| true)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn default_redactor() -> Redactor {
-        let keys: Vec<String> = crate::config::DEFAULT_REDACT_KEYS
-            .iter()
-            .map(|k| (*k).to_owned())
-            .collect();
-        Redactor::new(&keys, true)
-    }
-
-    #[test]
-    fn luhn_accepts_known_test_numbers_only() {
-        let digits = |s: &str| s.bytes().map(|b| b - b'0').collect::<Vec<_>>();
-        assert!(luhn_valid(&digits("4111111111111111")));
-        assert!(luhn_valid(&digits("5500005555555559")));
-        assert!(luhn_valid(&digits("378282246310005")));
-        assert!(!luhn_valid(&digits("4111111111111112")));
-        assert!(!luhn_valid(&digits("1234567890123")));
-    }
-
-    #[test]
-    fn value_shapes() {
-        assert!(contains_email("write to josé.núñez@correo.es today"));
-        assert!(contains_email("ADA@EXAMPLE.COM"));
-        assert!(!contains_email("user@localhost"));
-        assert!(!contains_email("@handle and a.b"));
-        assert!(contains_bearer_token(
-            "Authorization: Bearer eyJhbGciOi.abc"
-        ));
-        assert!(!contains_bearer_token("the bearer of bad news"));
-        assert!(contains_card_number("card 4111 1111 1111 1111 exp 12/29"));
-        assert!(contains_card_number("4111-1111-1111-1111"));
-        assert!(!contains_card_number("order 4111111111111112"));
-        assert!(!contains_card_number("call 555 0100, ref 2024-10-08"));
-    }
-
-    #[test]
-    fn keys_match_loosely_and_in_any_script_case() {
-        let r = default_redactor();
-        for key in [
-            "password",
-            "X-Api-Key",
-            "apiKey",
-            "user_EMAIL",
-            "Set-Cookie",
-            "PHONE_number",
-            "ÜSER_PASSWORD",
-        ] {
-            assert!(r.is_secret_key(key), "{key}");
+/// A PEM private key stored line by line (`["-----BEGIN RSA PRIVATE KEY-----",
+/// "MIIEow…", …, "-----END RSA PRIVATE KEY-----"]`): the header is caught by the
+/// `private-key` rule, and the lines after it up to the footer are the key itself.
+fn redact_private_key_lines(items: &mut [Value]) {
+    let mut in_key = false;
+    for item in items.iter_mut() {
+        let Value::String(line) = item else {
+            continue;
+        };
+        let text = normalize::text(line);
+        if in_key {
+            in_key = !text.contains("-----END");
+            *item = redacted();
+        } else if text.contains("-----BEGIN")
+            && text.contains("PRIVATE KEY")
+            && !text.contains("-----END")
+        {
+            in_key = true;
         }
-        assert!(!r.is_secret_key("author"));
-        assert!(!r.is_secret_key("query"));
-        // Whole-key words: `token` and `session` alone, not inside other words.
-        for key in [
-            "token",
-            "Token",
-            "session",
-            "access_token",
-            "refresh-token",
-            "session_token",
-        ] {
-            assert!(r.is_secret_key(key), "{key}");
-        }
-        for key in ["max_tokens", "session_id", "token_count"] {
-            assert!(!r.is_secret_key(key), "{key}");
-        }
-    }
-
-    #[test]
-    fn redacts_nested_values_and_keeps_the_rest() {
-        let mut args = json!({
-            "query": "refund for order 42",
-            "customer": {"name": "Zoë", "email": "zoe@example.com", "notes": ["call +1 555 0100", "paid with 4111 1111 1111 1111"]},
-            "headers": [{"Authorization": "Bearer abcdefgh12345"}],
-            "to": "josé@exämple.com",
-            "card": 4111111111111111u64,
-            "visits_by_address": {"bob@example.com": {"visits": 3}, "plain": 1},
-            "limit": 5
-        });
-        default_redactor().redact(None, &mut args);
-        assert_eq!(
-            args,
-            json!({
-                "query": "refund for order 42",
-                "customer": {"name": "Zoë", "email": REDACTED, "notes": ["call +1 555 0100", REDACTED]},
-                "headers": [{"Authorization": REDACTED}],
-                "to": REDACTED,
-                "card": REDACTED,
-                "visits_by_address": {"[REDACTED]#1": {"visits": 3}, "plain": 1},
-                "limit": 5
-            })
-        );
-    }
-
-    #[test]
-    fn value_rules_can_be_turned_off() {
-        let mut args = json!({"to": "zoe@example.com", "password": "x"});
-        Redactor::new(&["password".to_owned()], false).redact(None, &mut args);
-        assert_eq!(args, json!({"to": "zoe@example.com", "password": REDACTED}));
     }
 }
