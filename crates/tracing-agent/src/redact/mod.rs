@@ -32,6 +32,8 @@ mod rules;
 mod validate;
 
 #[cfg(test)]
+mod findings;
+#[cfg(test)]
 mod tests;
 
 use serde_json::{Number, Value};
