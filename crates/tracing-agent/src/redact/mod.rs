@@ -34,6 +34,8 @@ mod validate;
 #[cfg(test)]
 mod findings;
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use serde_json::{Number, Value};
