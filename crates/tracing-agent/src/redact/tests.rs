@@ -423,6 +423,22 @@ fn oversized_strings_fail_closed() {
 }
 
 #[test]
+fn readme_lists_every_rule() {
+    let readme = include_str!("../../../../README.md");
+    let section = readme
+        .split("### What redaction catches")
+        .nth(1)
+        .expect("README.md has a \"What redaction catches\" section");
+    for rule in RULES {
+        assert!(
+            section.contains(&format!("| `{}` |", rule.id)),
+            "README.md's table lacks {}",
+            rule.id
+        );
+    }
+}
+
+#[test]
 fn value_shapes() {
     assert_eq!(detect("write to josé.núñez@correo.es today"), Some("email"));
     assert_eq!(detect("ADA@EXAMPLE.COM"), Some("email"));
