@@ -310,12 +310,27 @@ pub enum WhenFull {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Privacy {
-    /// Keys whose values are redacted in stored args, matched case-insensitively on the
-    /// key with `_`, `-`, `.` and spaces removed, anywhere in the key (`X-Api-Key` matches
-    /// `api_key`); an entry starting with `=` matches the whole key only (`=token` catches
-    /// `token`, not `max_tokens`). Setting it replaces the default list.
+    /// Keys whose values are redacted in stored args, whatever the value. Keys and entries
+    /// are first normalized (Unicode NFKC, zero-width characters and soft hyphens removed:
+    /// `ｐａｓｓｗｏｒｄ` is `password`). An entry is one of:
+    ///
+    /// - a fragment, matched case-insensitively anywhere in the key with `_`, `-`, `.`
+    ///   and spaces removed: `api_key` catches `X-Api-Key`, `apiKey`, `user_api_key`;
+    /// - `=word`, the whole key only, the same way: `=session` catches `session` and
+    ///   `Session`, not `session_id`;
+    /// - a glob with `*`, over the key's words (split at punctuation and inside camelCase),
+    ///   `*` standing for any number of whole words: `*token` catches `token`,
+    ///   `access_token`, `refreshToken` and `X-CSRF-Token` but not `max_tokens` or
+    ///   `token_count`; `*tel*` catches `tel` and `home_tel` but not `telemetry` or `hotel`.
+    ///
+    /// Setting it replaces the default list, [`DEFAULT_REDACT_KEYS`].
     pub redact_keys: Vec<String>,
-    /// Also redact string values that look like emails, bearer tokens or card numbers.
+    /// Also apply the value rules: redact strings (and map keys) holding an email
+    /// address, a phone number, a card number, an IBAN, a US SSN, a bearer or basic
+    /// credential, a JWT, a provider API key, a PEM private key, a password in a URL, or
+    /// a secret-named parameter (`?token=…`); integers and integral floats that are card
+    /// numbers; and card numbers split over an array. README.md's "What redaction
+    /// catches" lists every rule, and what each does not catch.
     pub redact_values: bool,
     /// The environment variable holding the key for keyed hashes (HMAC-SHA256). Unset:
     /// plain SHA-256, comparable with the reference in any language.
@@ -333,33 +348,67 @@ fn env_var_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
     }
 }
 
-/// The keys redacted by default.
+/// The keys redacted by default (see [`Privacy::redact_keys`] for the entry syntax).
+///
+/// Globs (`*pass*`) rather than fragments where the word is short enough to sit inside
+/// harmless ones: `pass` in `passenger` and `compass`, `tel` in `hotel` and
+/// `telemetry`, `pin` in `shipping`, `ssn` in `classname`. `*token` rather than `token`
+/// so that LLM usage keys (`max_tokens`, `input_tokens`, `tokens`) stay readable.
+/// `*sessionid*` catches Django's `sessionid` cookie but not `session_id`, which agents
+/// use for their own conversation ids.
 pub const DEFAULT_REDACT_KEYS: &[&str] = &[
+    // Passwords and other secrets.
     "password",
     "passwd",
+    "passphrase",
+    "*pass*",
+    "*pwd*",
     "secret",
+    "credential",
+    "*auth*",
+    "authorization",
+    "cookie",
+    "*otp*",
+    "*totp*",
+    "*pin*",
+    // Keys and tokens.
     "api_key",
     "apikey",
     "access_key",
     "private_key",
+    "privkey",
+    "signing_key",
+    "encryption_key",
+    "*pem*",
     "access_token",
     "refresh_token",
     "auth_token",
+    "api_token",
     "id_token",
     "session_token",
-    "authorization",
-    "cookie",
-    "credential",
+    "*token",
+    "csrf",
+    "xsrf",
+    "=session",
+    "*sessionid*",
+    "jsessionid",
+    "sessid",
+    // Personal data.
     "email",
     "phone",
-    "ssn",
+    "*mobile*",
+    "*tel*",
+    "*ssn*",
+    "socialsecurity",
+    "passport",
+    "*dob*",
+    "birthdate",
+    "dateofbirth",
     "card_number",
     "credit_card",
     "cvv",
+    "cvc",
     "iban",
-    "=token",
-    "=session",
-    "=pin",
 ];
 
 impl Default for Privacy {
