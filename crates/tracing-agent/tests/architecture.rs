@@ -77,7 +77,33 @@ fn files_of(module: &str) -> Vec<PathBuf> {
         }
     }
     assert!(!files.is_empty(), "module {module} has no source file");
+    // Files declared `#[cfg(test)] mod name;` are tests, which may reach anywhere.
+    let test_only: BTreeSet<String> = files
+        .iter()
+        .flat_map(|file| test_modules(&fs::read_to_string(file).unwrap_or_default()))
+        .collect();
+    files.retain(|file| {
+        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        !test_only.contains(stem)
+    });
     files
+}
+
+/// The names of the modules `text` declares as `#[cfg(test)] mod name;`.
+fn test_modules(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (at, _) in text.match_indices("#[cfg(test)]") {
+        let rest = text[at + "#[cfg(test)]".len()..].trim_start();
+        let Some(rest) = rest.strip_prefix("mod ") else {
+            continue;
+        };
+        if let Some(name) = rest.split_whitespace().next() {
+            if let Some(name) = name.strip_suffix(';') {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
 }
 
 /// The names that follow `prefix` in `code`: `crate::a::b` gives `a`, and
