@@ -158,6 +158,8 @@ impl RunSummary {
                 }));
             }
             EventKind::Stop => {}
+            // What a guard said is in the run's stop reason; neither is a step.
+            EventKind::Guard | EventKind::BudgetWarning => {}
         }
     }
 

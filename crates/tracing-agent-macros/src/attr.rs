@@ -4,8 +4,7 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{Ident, LitStr};
 
-const OPTIONS: &str =
-    "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `redact(param, ..)`, `skip_result`";
+const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `redact(param, ..)`, `skip_result`, `writes`, `timeout = \"30s\"`";
 
 #[derive(Default)]
 pub(crate) struct ToolAttr {
@@ -19,6 +18,10 @@ pub(crate) struct ToolAttr {
     pub redacts: Vec<Ident>,
     /// `skip_result`: no `result_sha`, and the return type need not be `Serialize`.
     pub skip_result: bool,
+    /// `writes`: the tool has side effects; a "deny writes" kill switch refuses it.
+    pub writes: bool,
+    /// `timeout = "30s"`: an async tool's body ends at this deadline.
+    pub timeout: Option<(LitStr, std::time::Duration)>,
 }
 
 pub(crate) fn parse(args: TokenStream) -> syn::Result<ToolAttr> {
@@ -41,10 +44,29 @@ impl ToolAttr {
         } else if meta.path.is_ident("redact") {
             parse_param_names(&meta, "redact", "body", &mut self.redacts)
         } else if meta.path.is_ident("skip_result") {
-            if self.skip_result {
-                return Err(meta.error("`skip_result` is given twice"));
+            set_flag(&mut self.skip_result, "skip_result", &meta)
+        } else if meta.path.is_ident("writes") {
+            set_flag(&mut self.writes, "writes", &meta)
+        } else if meta.path.is_ident("timeout") {
+            let text: LitStr = meta.value()?.parse()?;
+            if self.timeout.is_some() {
+                return Err(meta.error("`timeout` is given twice"));
             }
-            self.skip_result = true;
+            let duration = humantime::parse_duration(text.value().trim()).map_err(|error| {
+                syn::Error::new_spanned(
+                    &text,
+                    format!(
+                        "`timeout` takes a duration like \"30s\", \"500ms\" or \"2m\": {error}"
+                    ),
+                )
+            })?;
+            if duration.is_zero() {
+                return Err(syn::Error::new_spanned(
+                    &text,
+                    "`timeout` must be longer than zero",
+                ));
+            }
+            self.timeout = Some((text, duration));
             Ok(())
         } else {
             let shown = meta
@@ -74,6 +96,14 @@ fn parse_param_names(
         names.push(ident);
         Ok(())
     })
+}
+
+fn set_flag(flag: &mut bool, name: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if *flag {
+        return Err(meta.error(format_args!("`{name}` is given twice")));
+    }
+    *flag = true;
+    Ok(())
 }
 
 fn set_once(

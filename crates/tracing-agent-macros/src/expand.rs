@@ -1,9 +1,10 @@
 //! Code generation for `#[agent_tool]`.
 //!
 //! The expansion is deliberately thin: a span, then `ToolCall::begin` (step id, args
-//! hash), a `match` on the runtime's decision (the gate: today, run the original body),
-//! and one call reporting the outcome. Everything else lives in the `tracing-agent`
-//! runtime, so that guards and replay add a decision there and an arm here.
+//! hash, the guards' admission), a `match` on the runtime's decision (the gate: run the
+//! original body, or return a refusal where the return type can carry one), and one call
+//! reporting the outcome. Everything else lives in the `tracing-agent` runtime, so that
+//! replay adds a decision there and an arm here.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -70,6 +71,11 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         Some(version) => quote!(::core::option::Option::Some(#version)),
         None => quote!(::core::option::Option::None),
     };
+    let info = if attr.writes {
+        quote!(#rt::ToolInfo::new(#name, #version).writing())
+    } else {
+        quote!(#rt::ToolInfo::new(#name, #version))
+    };
 
     let span = quote! {
         #rt::tracing::span!(
@@ -85,12 +91,25 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     let hash_args = hash_args(attr, tool);
     let body = body_with_return_type(sig, block);
     let run_body = if sig.asyncness.is_some() {
-        quote! {
+        let instrumented = quote! {
             #rt::tracing::Instrument::instrument(
                 async move #body,
                 ::core::clone::Clone::clone(&__agent_span),
             )
-            .await
+        };
+        match &attr.timeout {
+            None => quote!(#instrumented.await),
+            Some((_, timeout)) => {
+                let (secs, nanos) = (timeout.as_secs(), timeout.subsec_nanos());
+                quote! {
+                    match #rt::within(::core::time::Duration::new(#secs, #nanos), #instrumented).await {
+                        ::core::result::Result::Ok(__agent_value) => __agent_value,
+                        ::core::result::Result::Err(__agent_elapsed) => {
+                            #rt::timed_out(&mut __agent_call, &__AGENT_TOOL, __agent_elapsed)
+                        }
+                    }
+                }
+            }
         }
     } else {
         quote! {{
@@ -100,6 +119,19 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
             #rt::call_once(move || #body)
         }}
     };
+    // A refusal becomes the return value where the declared type can carry one; an
+    // `impl Trait` return cannot be named here, so such a tool always runs its body.
+    let refuse = match nameable_return_type(sig) {
+        Some(return_type) => quote! {{
+            #[allow(unused_imports)]
+            use #rt::{RefuseInPlace as _, RunAnyway as _};
+            (&#rt::Refuse::<#return_type>::new()).refuse(&mut __agent_call, __agent_refused)
+        }},
+        None => quote!({
+            let _ = __agent_refused;
+            ::core::option::Option::None
+        }),
+    };
     let report = report_outcome(attr, tool);
 
     quote! {
@@ -107,11 +139,16 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         #vis #sig {
             #(#inner_attrs)*
             let __agent_span = #span;
-            static __AGENT_TOOL: #rt::ToolInfo = #rt::ToolInfo::new(#name, #version);
+            static __AGENT_TOOL: #rt::ToolInfo = #info;
             let mut __agent_call = #rt::ToolCall::begin(&__agent_span, &__AGENT_TOOL, #hash_args);
             // The gate: the one place where the runtime's decision picks what happens.
-            let __agent_result = match #rt::ToolCall::decision(&__agent_call) {
-                #rt::Decision::Run => #run_body,
+            let __agent_refusal = match #rt::ToolCall::decision(&mut __agent_call) {
+                #rt::Decision::Run => ::core::option::Option::None,
+                #rt::Decision::Refuse(__agent_refused) => #refuse,
+            };
+            let __agent_result = match __agent_refusal {
+                ::core::option::Option::Some(__agent_refused) => __agent_refused,
+                ::core::option::Option::None => #run_body,
             };
             #report
             __agent_result
@@ -217,6 +254,31 @@ fn body_with_return_type(sig: &syn::Signature, block: &syn::Block) -> TokenStrea
                 return __agent_declared;
             }
             #(#stmts)*
+        }
+    }
+}
+
+/// The declared return type, where the body can name it (no `impl Trait` in it).
+fn nameable_return_type(sig: &syn::Signature) -> Option<TokenStream> {
+    match &sig.output {
+        ReturnType::Default => Some(quote!(())),
+        ReturnType::Type(_, ty) => {
+            let mut finder = FindImplTrait(false);
+            finder.visit_type_mut(&mut (**ty).clone());
+            (!finder.0).then(|| ty.to_token_stream())
+        }
+    }
+}
+
+/// Notes whether a type holds an `impl Trait`.
+struct FindImplTrait(bool);
+
+impl VisitMut for FindImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if matches!(ty, Type::ImplTrait(_)) {
+            self.0 = true;
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
         }
     }
 }

@@ -14,6 +14,19 @@ pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
             "`#[agent_tool]` cannot go on a `const fn`: a tool call writes an event at run time",
         ));
     }
+    if let Some((text, _)) = &attr.timeout {
+        if tool.item.sig.asyncness.is_none() {
+            errors.push(syn::Error::new_spanned(
+                text,
+                "`timeout` needs an `async fn`: a sync body cannot be stopped from outside; run it on a blocking thread inside an async tool",
+            ));
+        } else if !tool.returns_result {
+            errors.push(syn::Error::new_spanned(
+                text,
+                "`timeout` needs a tool that returns `Result<_, E>` with `E: From<tracing_agent::Refused>`: a call that times out returns the refusal as its error",
+            ));
+        }
+    }
     let has_self = tool
         .item
         .sig

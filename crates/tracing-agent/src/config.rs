@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::guard::Limits;
 use crate::metrics::Tracked;
 
 /// The whole configuration. `Config::default()` is the documented safe default.
@@ -35,6 +36,124 @@ pub struct Config {
     /// USD per million tokens, by model: fills in `spend_usd` when a caller gives tokens
     /// but no cost.
     pub pricing: BTreeMap<String, Price>,
+    /// Limits per agent, and the kill switch's file.
+    pub guards: Guards,
+}
+
+/// `guards:` limits per agent (`"*"`: every agent) and the kill file.
+///
+/// ```
+/// use tracing_agent::config::Config;
+/// let config = Config::from_yaml_str(
+///     "guards:\n  kill_file: /run/agent/kill\n  agents:\n    support-agent:\n      max_tool_calls: 30\n      max_duration: 2m\n      loop_repeats: 3\n",
+/// )
+/// .unwrap();
+/// let limits = &config.guards.agents["support-agent"];
+/// assert_eq!(limits.get_max_tool_calls(), Some(30));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Guards {
+    /// A file whose lines kill runs from outside the process (see
+    /// [`KillSwitch`](crate::KillSwitch)); watched while the layer's guard lives.
+    pub kill_file: Option<PathBuf>,
+    /// Limits by agent name; `"*"` applies to every agent without an entry of its own.
+    /// Limits given in code ([`RunMeta::limits`](crate::RunMeta::limits)) take
+    /// precedence, limit by limit.
+    #[serde(deserialize_with = "limits_by_agent")]
+    pub agents: BTreeMap<String, Limits>,
+}
+
+/// One agent's `guards.agents.NAME:` entry, as written; every value is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsDoc {
+    #[serde(default, deserialize_with = "positive_count")]
+    max_steps: Option<u64>,
+    #[serde(default, deserialize_with = "positive_count")]
+    max_tool_calls: Option<u64>,
+    #[serde(default, deserialize_with = "positive_count")]
+    max_tokens: Option<u64>,
+    #[serde(default, deserialize_with = "positive_usd")]
+    max_spend_usd: Option<f64>,
+    #[serde(default, deserialize_with = "duration")]
+    max_duration: Option<std::time::Duration>,
+    #[serde(default, deserialize_with = "repeats")]
+    loop_repeats: Option<u32>,
+    #[serde(default)]
+    allow_tools: Option<Vec<String>>,
+    #[serde(default)]
+    deny_tools: Vec<String>,
+}
+
+fn limits_by_agent<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Limits>, D::Error> {
+    let docs = BTreeMap::<String, LimitsDoc>::deserialize(d)?;
+    Ok(docs
+        .into_iter()
+        .map(|(agent, doc)| (agent, Limits::from(doc)))
+        .collect())
+}
+
+impl From<LimitsDoc> for Limits {
+    fn from(doc: LimitsDoc) -> Self {
+        Limits {
+            max_steps: doc.max_steps,
+            max_tool_calls: doc.max_tool_calls,
+            max_tokens: doc.max_tokens,
+            max_spend_usd: doc.max_spend_usd,
+            max_duration: doc.max_duration,
+            loop_repeats: doc.loop_repeats,
+            allow_tools: doc.allow_tools.map(|tools| tools.into_iter().collect()),
+            deny_tools: doc.deny_tools.into_iter().collect(),
+        }
+    }
+}
+
+fn positive_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match u64::deserialize(d)? {
+        0 => Err(serde::de::Error::custom(
+            "a budget of 0 lets nothing run: give a number >= 1, or leave the key out for no limit",
+        )),
+        n => Ok(Some(n)),
+    }
+}
+
+fn positive_usd<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let usd = f64::deserialize(d)?;
+    if usd.is_finite() && usd > 0.0 {
+        Ok(Some(usd))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "a spend budget must be a finite number of USD > 0, not {usd}"
+        )))
+    }
+}
+
+fn duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::time::Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    match humantime::parse_duration(text.trim()) {
+        Ok(duration) if !duration.is_zero() => Ok(Some(duration)),
+        Ok(_) => Err(serde::de::Error::custom(
+            "a time budget of 0 lets nothing run: give a duration like \"2m\"",
+        )),
+        Err(error) => Err(serde::de::Error::custom(format!(
+            "`{text}` is not a duration like \"120s\" or \"2m\": {error}"
+        ))),
+    }
+}
+
+fn repeats<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match u32::deserialize(d)? {
+        n @ 2.. => Ok(Some(n)),
+        n => Err(serde::de::Error::custom(format!(
+            "loop_repeats counts identical calls in a row and must be >= 2, not {n}"
+        ))),
+    }
 }
 
 /// `logging:`

@@ -22,6 +22,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::{Config, ConfigError, Queue};
+use crate::guard::KillSwitch;
 use crate::interest::OwnInterest;
 use crate::metrics::Metrics;
 use crate::output::{self, FlushGuard};
@@ -124,7 +125,15 @@ impl AgentLayer {
         };
         let writer = output::open(&config.logging.output, config.retention.logs_days.get())?;
         let (non_blocking, guard) = output::background(writer, config.logging.queue, &parts.stats);
-        Ok((AgentLayer::build(non_blocking, parts), guard))
+        let kill_file = config
+            .guards
+            .kill_file
+            .as_ref()
+            .map(|path| KillSwitch::global().watch_file(path));
+        Ok((
+            AgentLayer::build(non_blocking, parts),
+            guard.watching(kill_file),
+        ))
     }
 
     /// [`from_config`](AgentLayer::from_config) with the YAML document `yaml`.

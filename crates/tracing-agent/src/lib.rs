@@ -52,6 +52,9 @@ pub mod schema;
 mod line;
 pub mod read;
 
+// What a run may do: limits, their per-run budgets, the kill switch.
+mod guard;
+
 // What the layer is told: which metrics, the config file, and what both compile to.
 pub mod metrics;
 
@@ -78,11 +81,12 @@ mod tool;
 mod layer;
 
 pub use error_class::ErrorClass;
+pub use guard::{KillFileWatch, KillSwitch, Limits, Refused, Remaining};
 pub use layer::AgentLayer;
 pub use llm::{record_llm, LlmUsage};
 pub use output::{FlushGuard, FLUSH_TIMEOUT};
 pub use redact::REDACTED;
-pub use run::{Run, RunMeta};
+pub use run::{Guarded, Retry, Run, RunMeta};
 pub use schema::{EventKind, EventRecord, RunUsage, Status, StopReason, Stopped, SCHEMA_VERSION};
 pub use sink::SinkStats;
 pub use tracing_agent_macros::{agent_tool, ErrorClass};
@@ -93,7 +97,10 @@ pub use tracing_agent_macros::{agent_tool, ErrorClass};
 #[doc(hidden)]
 pub mod __private_v1 {
     pub use crate::error_class::{ClassFromTrait, ClassFromTypeName, Classify};
-    pub use crate::tool::{Decision, ToolArgs, ToolCall, ToolInfo};
+    pub use crate::tool::{
+        timed_out, within, Decision, Elapsed, Refuse, RefuseInPlace, RunAnyway, TimeoutResult,
+        ToolArgs, ToolCall, ToolInfo, Within,
+    };
     pub use tracing;
 
     /// A parameter `#[agent_tool]` hashes into `args_sha`.

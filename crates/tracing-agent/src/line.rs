@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::hash::{is_plain_ascii, write_json_escaped, Sha24};
-use crate::schema::{Event, EventKind, Meta, Status};
+use crate::schema::{Amount, Event, EventKind, Meta, Status};
 
 /// Appends `event` as one JSON object and `\n`.
 pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_json::Result<()> {
@@ -34,6 +34,11 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
         meta,
         args,
         hash_error,
+        guard,
+        limit,
+        used,
+        detail,
+        attempt,
     } = event;
     out.extend_from_slice(b"{\"run_id\":");
     opt_str(out, *run_id);
@@ -43,6 +48,8 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
         EventKind::ToolResult => b"tool_result",
         EventKind::LlmResult => b"llm_result",
         EventKind::Stop => b"stop",
+        EventKind::Guard => b"guard",
+        EventKind::BudgetWarning => b"budget_warning",
     });
     out.extend_from_slice(b"\",\"ts_ms\":");
     int(out, *ts_ms);
@@ -102,6 +109,26 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
         out.extend_from_slice(b",\"hash_error\":");
         str(out, reason);
     }
+    if let Some(guard) = guard {
+        out.extend_from_slice(b",\"guard\":");
+        str(out, guard);
+    }
+    if let Some(limit) = limit {
+        out.extend_from_slice(b",\"limit\":");
+        amount(out, limit)?;
+    }
+    if let Some(used) = used {
+        out.extend_from_slice(b",\"used\":");
+        amount(out, used)?;
+    }
+    if let Some(detail) = detail {
+        out.extend_from_slice(b",\"detail\":");
+        str(out, detail);
+    }
+    if let Some(attempt) = attempt {
+        out.extend_from_slice(b",\"attempt\":");
+        int(out, *attempt);
+    }
     out.extend_from_slice(b"}\n");
     Ok(())
 }
@@ -128,6 +155,16 @@ fn write_meta(out: &mut Vec<u8>, meta: &Meta<'_>) {
     out.extend_from_slice(b",\"schema_version\":");
     int(out, *schema_version);
     out.push(b'}');
+}
+
+/// Counts as integers; USD through serde_json, whose float formatting the reference
+/// writer shares.
+fn amount(out: &mut Vec<u8>, amount: &Amount) -> serde_json::Result<()> {
+    match amount {
+        Amount::Count(n) => int(out, *n),
+        Amount::Usd(usd) => serde_json::to_writer(&mut *out, usd)?,
+    }
+    Ok(())
 }
 
 fn int(out: &mut Vec<u8>, value: impl itoa::Integer) {
@@ -237,7 +274,9 @@ impl serde_json::ser::Formatter for LineSafe {
 mod tests {
     use super::{write_event_line, write_json_line};
     use crate::hash::sha24;
-    use crate::schema::{Event, EventKind, LlmTokens, Meta, RunUsage, Status, StopReason, Usage};
+    use crate::schema::{
+        Amount, Event, EventKind, LlmTokens, Meta, RunUsage, Status, StopReason, Usage,
+    };
 
     /// The hand-written line against serde_json's, from the derive.
     fn assert_same(event: &Event<'_>) {
@@ -285,6 +324,8 @@ mod tests {
             EventKind::ToolResult,
             EventKind::LlmResult,
             EventKind::Stop,
+            EventKind::Guard,
+            EventKind::BudgetWarning,
         ];
         let args = serde_json::json!({
             "to": NASTY,
@@ -292,7 +333,11 @@ mod tests {
         });
         let args_sha = sha24(&args).unwrap();
         let result_sha = sha24(&reason.as_str()).unwrap();
-        for (i, (kind, usage)) in kinds.into_iter().zip(usages).enumerate() {
+        for (i, (kind, usage)) in kinds
+            .into_iter()
+            .zip(usages.into_iter().cycle())
+            .enumerate()
+        {
             // Every field named (no `..`): a field added to `Event` fails to compile here
             // until the writer and this test know it.
             assert_same(&Event {
@@ -325,6 +370,19 @@ mod tests {
                 }),
                 args: Some(&args),
                 hash_error: Some(NASTY),
+                guard: Some(NASTY),
+                limit: Some(if i % 2 == 0 {
+                    Amount::Count(u64::MAX)
+                } else {
+                    Amount::Usd(0.1 + 0.2)
+                }),
+                used: Some(if i % 2 == 0 {
+                    Amount::Usd(-0.0)
+                } else {
+                    Amount::Count(0)
+                }),
+                detail: Some(NASTY),
+                attempt: Some(u32::MAX),
             });
         }
     }

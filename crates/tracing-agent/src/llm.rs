@@ -69,9 +69,6 @@ pub fn record_llm(usage: LlmUsage) {
             let price = hooks.emitter().settings().price(&usage.model)?;
             Some(price.spend_usd(usage.input_tokens, usage.output_tokens))
         });
-        if let Some(run) = &found.run {
-            run.count_llm(usage.input_tokens, usage.output_tokens, spend_usd);
-        }
         let mut event = Event::new(
             EventKind::LlmResult,
             found.run.as_ref().map(|run| run.run_id()),
@@ -87,6 +84,17 @@ pub fn record_llm(usage: LlmUsage) {
         event.duration_ms = usage.duration.map(millis);
         event.parent_step_id = found.parent_step;
         hooks.emitter().emit(&mut event);
+        // Counted after its event is written, so that a budget this call takes over
+        // writes its `guard` event after the call that tripped it.
+        if let Some(run) = &found.run {
+            run.count_llm(
+                &usage.model,
+                step_id,
+                usage.input_tokens,
+                usage.output_tokens,
+                spend_usd,
+            );
+        }
         crate::metrics::llm_recorded(
             &hooks.emitter().metrics,
             found.run.as_ref().map(|run| run.agent()),

@@ -16,6 +16,7 @@
 //! | `agent_tool_duration_ms` | histogram: tool call wall time, ms | `tool`, `status` | always |
 //! | `agent_tool_errors_total` | counter | `tool`, `error` | always |
 //! | `agent_events_dropped_total` | counter: events the writer lost | — | always |
+//! | `agent_guard_trips_total` | counter: limits that tripped, calls a policy refused | `agent`, `guard` | always |
 //!
 //! "Always" means unless metrics are [`Metrics::off`]. With [`Metrics::gen_ai`], the
 //! OpenTelemetry GenAI convention's `gen_ai.execute_tool.duration`,
@@ -50,7 +51,9 @@ mod record;
 pub use buckets::HISTOGRAM_BUCKETS;
 #[cfg(feature = "prometheus")]
 pub use prometheus::{install_prometheus, prometheus_builder, MetricsError};
-pub(crate) use record::{events_lost, llm_recorded, run_stopped, tool_ended, ToolKeys};
+pub(crate) use record::{
+    events_lost, guard_tripped, llm_recorded, run_stopped, tool_ended, ToolKeys,
+};
 
 /// A run-level series that `metrics.track` can switch on, by its config name.
 ///

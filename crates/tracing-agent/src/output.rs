@@ -17,6 +17,7 @@ use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuar
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 
 use crate::config::{ConfigError, Output, Queue, WhenFull};
+use crate::guard::KillFileWatch;
 use crate::sink::SinkStats;
 
 /// Keep it alive for as long as the agent runs: dropping it flushes every queued event to
@@ -34,6 +35,8 @@ use crate::sink::SinkStats;
 pub struct FlushGuard {
     worker: Option<WorkerGuard>,
     stats: Option<Arc<SinkStats>>,
+    /// The config's `guards.kill_file`, watched while the guard lives.
+    kill_file: Option<KillFileWatch>,
 }
 
 /// How long dropping a [`FlushGuard`] waits for the queue to drain.
@@ -69,6 +72,14 @@ impl Drop for FlushGuard {
     }
 }
 
+impl FlushGuard {
+    /// Keeps `watch` going until the guard drops.
+    pub(crate) fn watching(mut self, watch: Option<KillFileWatch>) -> Self {
+        self.kill_file = watch;
+        self
+    }
+}
+
 impl std::fmt::Debug for FlushGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlushGuard").finish_non_exhaustive()
@@ -93,6 +104,7 @@ pub(crate) fn background<W: Write + Send + 'static>(
     let guard = FlushGuard {
         worker: Some(worker),
         stats: Some(Arc::clone(stats)),
+        kill_file: None,
     };
     (non_blocking, guard)
 }

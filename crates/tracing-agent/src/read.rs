@@ -366,8 +366,8 @@ mod tests {
     use crate::hash::sha24;
     use crate::line::{write_event_line, write_json_line, write_json_value};
     use crate::schema::{
-        Event, LlmTokens, Meta, RecordArgs, RecordMeta, RecordUsage, RunUsage, Status, StopReason,
-        Usage,
+        Amount, Event, LlmTokens, Meta, RecordArgs, RecordMeta, RecordUsage, RunUsage, Status,
+        StopReason, Usage,
     };
 
     fn read_all(log: &[u8]) -> Vec<Item> {
@@ -416,11 +416,21 @@ mod tests {
                 spend_usd: None,
             }),
         ];
-        let kinds = [EventKind::Stop, EventKind::LlmResult, EventKind::ToolResult];
+        let kinds = [
+            EventKind::Stop,
+            EventKind::LlmResult,
+            EventKind::ToolResult,
+            EventKind::Guard,
+            EventKind::BudgetWarning,
+        ];
         let stored = json!({"to": NASTY, "nested": {"sep\u{2029}": [1, -2.5, null, true]}});
         let sha = sha24(&stored).unwrap();
         let reason = StopReason::Other(NASTY.to_owned());
-        for (i, (kind, usage)) in kinds.into_iter().zip(usages).enumerate() {
+        for (i, (kind, usage)) in kinds
+            .into_iter()
+            .zip(usages.into_iter().cycle())
+            .enumerate()
+        {
             // Every field named (no `..`): a field added to `Event` fails to compile here
             // until the record and this test know it.
             let written = Event {
@@ -449,6 +459,11 @@ mod tests {
                 }),
                 args: Some(&stored),
                 hash_error: Some(NASTY),
+                guard: Some(NASTY),
+                limit: Some([Amount::Count(u64::MAX), Amount::Usd(0.5)][i % 2]),
+                used: Some([Amount::Usd(1e-9), Amount::Count(0)][i % 2]),
+                detail: Some(NASTY),
+                attempt: Some(u32::MAX - i as u32),
             };
             let mut line = Vec::new();
             write_event_line(&mut line, &written).unwrap();
@@ -478,6 +493,11 @@ mod tests {
                 meta,
                 args,
                 hash_error,
+                guard,
+                limit,
+                used,
+                detail,
+                attempt,
             } = written;
             // Every field named (no `..`): a field added to `EventRecord` fails to
             // compile here until the writer and this test know it.
@@ -500,6 +520,11 @@ mod tests {
                 meta: read_meta,
                 args: read_args,
                 hash_error: read_hash_error,
+                guard: read_guard,
+                limit: read_limit,
+                used: read_used,
+                detail: read_detail,
+                attempt: read_attempt,
             } = read;
             assert_eq!(read_run_id.as_deref(), run_id);
             assert_eq!(read_kind, kind);
@@ -526,6 +551,11 @@ mod tests {
             write_json_value(&mut args_text, args.unwrap()).unwrap();
             assert_eq!(read_args.as_str().as_bytes(), args_text);
             assert_eq!(read_hash_error.as_deref(), hash_error);
+            assert_eq!(read_guard.as_deref(), guard);
+            assert_eq!(read_limit, limit);
+            assert_eq!(read_used, used);
+            assert_eq!(read_detail.as_deref(), detail);
+            assert_eq!(read_attempt, attempt);
         }
     }
 

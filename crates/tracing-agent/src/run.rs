@@ -10,9 +10,16 @@ use tracing::instrument::Instrumented;
 use tracing::{Instrument, Span};
 
 use crate::clock;
+use crate::guard::{Limits, Remaining};
 use crate::run_state::RunState;
-use crate::schema::{Meta, StopReason, Stopped, SCHEMA_VERSION};
+use crate::schema::{Meta, RunUsage, StopReason, Stopped, SCHEMA_VERSION};
 use crate::scope::Hooks;
+
+mod guarded;
+mod retry;
+
+pub use guarded::Guarded;
+pub use retry::Retry;
 
 /// What was running: the agent and the versions of its model, prompt and tools.
 ///
@@ -31,6 +38,7 @@ pub struct RunMeta {
     prompt_version: Option<String>,
     tools_version: Option<String>,
     run_id: Option<String>,
+    limits: Limits,
 }
 
 impl RunMeta {
@@ -63,6 +71,12 @@ impl RunMeta {
     /// Use this id (a request id, say) instead of a generated time-ordered UUID v7.
     pub fn run_id(mut self, run_id: impl Into<String>) -> Self {
         self.run_id = Some(run_id.into());
+        self
+    }
+
+    /// The run's budgets and policies (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 }
@@ -113,21 +127,39 @@ impl Run {
         let hooked = span
             .with_subscriber(|(id, dispatch)| {
                 let hooks = dispatch.downcast_ref::<Hooks>()?;
-                Some((Arc::clone(hooks.emitter()), hooks.find(dispatch, id).run))
+                let configured = hooks.emitter().settings().limits_for(&meta.agent).cloned();
+                Some((
+                    Arc::clone(hooks.emitter()),
+                    hooks.find(dispatch, id).run,
+                    configured,
+                ))
             })
             .flatten();
-        let (emitter, parent_run) = match hooked {
-            Some((emitter, parent_run)) => (Some(emitter), parent_run),
+        let (emitter, parent_run, configured) = match hooked {
+            Some((emitter, parent_run, configured)) => (Some(emitter), parent_run, configured),
             // No `AgentLayer` installed (or the span is filtered out): the run still
-            // counts what reaches it, but writes nothing.
+            // counts what reaches it and keeps its limits, but writes nothing.
             None => {
                 if span.is_disabled() {
                     warn_if_filtered_out();
                 }
-                (None, None)
+                if !meta.limits.is_empty() {
+                    warn_tools_unguarded(&meta.agent);
+                }
+                (None, None, None)
             }
         };
-        let state = Arc::new(RunState::new(run_id, &meta.agent, clock::now(), emitter));
+        let limits = match &configured {
+            Some(base) => meta.limits.clone().or(base),
+            None => meta.limits.clone(),
+        };
+        let state = Arc::new(RunState::new(
+            run_id,
+            &meta.agent,
+            clock::now(),
+            emitter,
+            limits,
+        ));
         if state.emitter().is_some() {
             span.with_subscriber(|(id, dispatch)| {
                 if let Some(hooks) = dispatch.downcast_ref::<Hooks>() {
@@ -166,6 +198,40 @@ impl Run {
         future.instrument(self.span.clone())
     }
 
+    /// `Ok` while no guard has tripped; `Err` with the reason once one has (a budget
+    /// spent, a loop, the kill switch, the deadline passed). Call it before each LLM call
+    /// and at each turn of the agent's loop: it also trips the run when the deadline has
+    /// passed, the kill switch names it, or no step is left for another call.
+    ///
+    /// ```
+    /// use tracing_agent::{Limits, Run, RunMeta, StopReason};
+    /// let run = Run::start(RunMeta::new("agent").limits(Limits::new().max_steps(0)));
+    /// assert_eq!(run.check(), Err(StopReason::MaxSteps));
+    /// assert_eq!(run.stop(StopReason::Completed).stop_reason, StopReason::MaxSteps);
+    /// ```
+    pub fn check(&self) -> Result<(), StopReason> {
+        self.state.check()
+    }
+
+    /// Runs `future` inside the run (as [`instrument`](Run::instrument) does) and ends it
+    /// early when a guard trips: at the time budget's deadline, on a kill, or when any
+    /// check fails; the future is then dropped (cancelling what it awaited) and the
+    /// reason returned. Works on any executor: the deadline is a timer thread's, not a
+    /// runtime's.
+    pub fn guard<F: Future>(&self, future: F) -> Guarded<F> {
+        Guarded::new(self.span.clone(), Arc::clone(&self.state), future)
+    }
+
+    /// What the run has used so far (the same counts its `stop` event will carry).
+    pub fn usage(&self) -> RunUsage {
+        self.state.usage()
+    }
+
+    /// What is left of each budget, for an agent that wants to wrap up in time.
+    pub fn remaining(&self) -> Remaining {
+        self.state.remaining()
+    }
+
     /// Ends the run: writes its one `stop` event and returns what was recorded. When the
     /// run had already ended (a guard stopped it from inside a tool call), nothing more
     /// is written and the recorded reason, not `reason`, is returned.
@@ -195,6 +261,19 @@ fn warn_if_filtered_out() {
             "tracing-agent: a filter disabled the run's span (target tracing_agent::run, level INFO), \
              so AgentLayer writes nothing for it; let `tracing_agent::run=info,tracing_agent::tool=info` \
              through the global filter"
+        );
+    }
+}
+
+/// A run with limits that no `AgentLayer` sees: its tool calls cannot find it, so they
+/// cannot be refused. Said once, since the guards would otherwise fail open in silence.
+fn warn_tools_unguarded(agent: &str) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "tracing-agent: run of `{agent}` has limits, but no AgentLayer sees its span (none is \
+             installed, or a filter disabled target tracing_agent::run): its tool calls cannot be \
+             refused; Run::check and Run::guard still enforce the limits"
         );
     }
 }

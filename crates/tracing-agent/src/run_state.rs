@@ -2,13 +2,19 @@
 //! extensions, so that tool calls reach their run through the span they run in.
 //!
 //! The state, not the handle, owns the run's end: the `stop` event is written here, once,
-//! by whichever caller stops the run first (the handle, its drop guard, or a guard that
-//! trips inside a tool call), and every later caller is told what was recorded.
+//! by whichever caller stops the run first (the handle or its drop guard), and every
+//! later caller is told what was recorded. A guard that trips (a budget, a loop, the kill
+//! switch) records its trip here; from then on tool calls are refused, `check` fails, and
+//! the stop, whenever it comes, carries the trip's reason.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::clock::{self, millis, Instant};
+use crate::guard::{
+    Budgets, Hit, KillSwitch, Limits, Outcome, Refused, Remaining, Verdict, Warning,
+};
+use crate::hash::Sha24;
 use crate::schema::{Event, EventKind, Meta, RunUsage, StopReason, Stopped, Usage};
 use crate::sink::Emitter;
 
@@ -27,6 +33,11 @@ pub(crate) struct RunState {
     input_tokens: AtomicU64,
     output_tokens: AtomicU64,
     spend_usd_bits: AtomicU64,
+    /// `None` for a run without limits: it pays for nothing but the kill switch's load.
+    budgets: Option<Budgets>,
+    /// Set once a guard has tripped; the trip itself is in `trip`.
+    tripped: AtomicBool,
+    trip: Mutex<Option<Hit>>,
     /// The recorded end, once there is one: the first reason wins.
     ended: Mutex<Option<Ended>>,
 }
@@ -38,12 +49,20 @@ struct Ended {
     usage: RunUsage,
 }
 
+/// The tool call a guard decision is about, for the `guard` event.
+#[derive(Clone, Copy)]
+pub(crate) struct Attempt<'a> {
+    pub(crate) tool: &'a str,
+    pub(crate) step: Option<u64>,
+}
+
 impl RunState {
     pub(crate) fn new(
         run_id: String,
         agent: &str,
         started: Instant,
         emitter: Option<Arc<Emitter>>,
+        limits: Limits,
     ) -> Self {
         RunState {
             run_id,
@@ -57,6 +76,9 @@ impl RunState {
             input_tokens: AtomicU64::new(0),
             output_tokens: AtomicU64::new(0),
             spend_usd_bits: AtomicU64::new(0f64.to_bits()),
+            budgets: Budgets::new(limits, started),
+            tripped: AtomicBool::new(false),
+            trip: Mutex::new(None),
             ended: Mutex::new(None),
         }
     }
@@ -91,6 +113,62 @@ impl RunState {
         self.next_step.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// Whether the guards want the arguments hashed even when `store_args_hash` is off.
+    pub(crate) fn needs_args_hash(&self) -> bool {
+        self.budgets.as_ref().is_some_and(Budgets::needs_args_hash)
+    }
+
+    /// Decides whether the tool call `attempt` may run its body, before it does: the
+    /// trip so far, the kill switch, the allow and deny lists, and the budgets (a place
+    /// is reserved). `Some` is the refusal; a limit hit on the way is recorded as the
+    /// run's trip.
+    pub(crate) fn admit_tool(
+        &self,
+        attempt: Attempt<'_>,
+        writes: bool,
+        args: Option<&Sha24>,
+    ) -> Option<Refused> {
+        if self.tripped.load(Ordering::Acquire) {
+            return Some(self.refusal(attempt.tool));
+        }
+        match KillSwitch::global().verdict(&self.agent, &self.run_id) {
+            Verdict::Live => {}
+            Verdict::Killed => {
+                self.trip(killed(), attempt);
+                return Some(self.refusal(attempt.tool));
+            }
+            Verdict::WritesDenied if writes => {
+                return Some(self.deny(
+                    attempt,
+                    "deny_writes",
+                    format!("writes are denied for `{}` by the kill switch", self.agent),
+                ));
+            }
+            Verdict::WritesDenied => {}
+        }
+        let budgets = self.budgets.as_ref()?;
+        let mut warnings = Vec::new();
+        let admitted = budgets.admit_tool(attempt.tool, args, clock::now(), &mut warnings);
+        self.write_warnings(&warnings, attempt);
+        match admitted {
+            Ok(()) => None,
+            Err(hit) if hit.reason == StopReason::Denied => {
+                Some(self.deny(attempt, hit.guard, hit.detail))
+            }
+            Err(hit) => {
+                self.trip(hit, attempt);
+                Some(self.refusal(attempt.tool))
+            }
+        }
+    }
+
+    /// Notes how a tool call ended, for the loop detector.
+    pub(crate) fn tool_ended(&self, tool: &str, args: Option<&Sha24>, outcome: Outcome) {
+        if let Some(budgets) = &self.budgets {
+            budgets.tool_ended(tool, args, outcome);
+        }
+    }
+
     pub(crate) fn count_tool(&self, failed: bool) {
         self.tool_calls.fetch_add(1, Ordering::Relaxed);
         if failed {
@@ -98,7 +176,15 @@ impl RunState {
         }
     }
 
-    pub(crate) fn count_llm(&self, input_tokens: u64, output_tokens: u64, spend: Option<f64>) {
+    /// Counts one LLM call as step `step` toward the run's usage and its budgets.
+    pub(crate) fn count_llm(
+        &self,
+        model: &str,
+        step: Option<u64>,
+        input_tokens: u64,
+        output_tokens: u64,
+        spend: Option<f64>,
+    ) {
         self.llm_calls.fetch_add(1, Ordering::Relaxed);
         self.input_tokens.fetch_add(input_tokens, Ordering::Relaxed);
         self.output_tokens
@@ -110,6 +196,137 @@ impl RunState {
                     .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
                         Some((f64::from_bits(bits) + spend).to_bits())
                     });
+        }
+        if let Some(budgets) = &self.budgets {
+            let mut warnings = Vec::new();
+            let tokens = input_tokens.saturating_add(output_tokens);
+            let counted = budgets.count_llm(tokens, spend, model, &mut warnings);
+            let attempt = Attempt { tool: model, step };
+            self.write_warnings(&warnings, attempt);
+            if let Err(hit) = counted {
+                self.trip_llm(hit, step);
+            }
+        }
+    }
+
+    /// `Ok` while no guard has tripped; checks the kill switch, the deadline and whether
+    /// any step is left, tripping the run when one of them says stop.
+    pub(crate) fn check(&self) -> Result<(), StopReason> {
+        if let Some(reason) = self.trip_reason() {
+            return Err(reason);
+        }
+        if KillSwitch::global().verdict(&self.agent, &self.run_id) == Verdict::Killed {
+            self.trip_quietly(killed());
+        } else if let Some(budgets) = &self.budgets {
+            if let Err(hit) = budgets.check(clock::now()) {
+                self.trip_quietly(hit);
+            }
+        }
+        self.trip_reason().map_or(Ok(()), Err)
+    }
+
+    /// The reason of the run's trip, if a guard has tripped.
+    pub(crate) fn trip_reason(&self) -> Option<StopReason> {
+        if !self.tripped.load(Ordering::Acquire) {
+            return None;
+        }
+        self.lock_trip().as_ref().map(|hit| hit.reason.clone())
+    }
+
+    /// The deadline of the run's time budget, if it has one.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.budgets.as_ref().and_then(Budgets::deadline)
+    }
+
+    /// What is left of each budget.
+    pub(crate) fn remaining(&self) -> Remaining {
+        self.budgets
+            .as_ref()
+            .map(|budgets| budgets.remaining(clock::now()))
+            .unwrap_or_default()
+    }
+
+    /// Records `hit` as the run's trip if it is the first (writing the `guard` event),
+    /// and counts it in the metrics either way.
+    fn trip(&self, hit: Hit, attempt: Attempt<'_>) {
+        self.record_trip(hit, Some(attempt.tool), attempt.step);
+    }
+
+    fn trip_llm(&self, hit: Hit, step: Option<u64>) {
+        self.record_trip(hit, None, step);
+    }
+
+    /// A trip found by `check`: no tool call is involved.
+    fn trip_quietly(&self, hit: Hit) {
+        self.record_trip(hit, None, None);
+    }
+
+    fn record_trip(&self, hit: Hit, tool: Option<&str>, step: Option<u64>) {
+        let first = {
+            let mut trip = self.lock_trip();
+            if trip.is_none() {
+                *trip = Some(hit.clone());
+                self.tripped.store(true, Ordering::Release);
+                true
+            } else {
+                false
+            }
+        };
+        let Some(emitter) = &self.emitter else {
+            return;
+        };
+        crate::metrics::guard_tripped(&emitter.metrics, &self.agent, hit.guard);
+        if first {
+            let reason = hit.reason.clone();
+            let mut event = Event::new(
+                EventKind::Guard,
+                Some(&self.run_id),
+                clock::unix_ms_at(clock::now()),
+            );
+            event.step_id = step;
+            event.tool = tool;
+            event.stop_reason = Some(&reason);
+            event.guard = Some(hit.guard);
+            event.limit = hit.limit;
+            event.used = hit.used;
+            event.detail = Some(&hit.detail);
+            emitter.emit(&mut event);
+        }
+    }
+
+    /// A policy refused one call: the run goes on. Counted, and visible in the call's
+    /// own `tool_result`.
+    fn deny(&self, attempt: Attempt<'_>, guard: &'static str, detail: String) -> Refused {
+        if let Some(emitter) = &self.emitter {
+            crate::metrics::guard_tripped(&emitter.metrics, &self.agent, guard);
+        }
+        Refused::new(StopReason::Denied, attempt.tool, detail)
+    }
+
+    /// The refusal for a call made after the run tripped.
+    fn refusal(&self, tool: &str) -> Refused {
+        let trip = self.lock_trip();
+        match trip.as_ref() {
+            Some(hit) => Refused::new(hit.reason.clone(), tool, hit.detail.clone()),
+            None => Refused::new(StopReason::Error, tool, "the run has stopped".into()),
+        }
+    }
+
+    fn write_warnings(&self, warnings: &[Warning], attempt: Attempt<'_>) {
+        let Some(emitter) = &self.emitter else {
+            return;
+        };
+        for warning in warnings {
+            let mut event = Event::new(
+                EventKind::BudgetWarning,
+                Some(&self.run_id),
+                clock::unix_ms_at(clock::now()),
+            );
+            event.step_id = attempt.step;
+            event.guard = Some(warning.guard);
+            event.limit = Some(warning.limit);
+            event.used = Some(warning.used);
+            emitter.emit(&mut event);
         }
     }
 
@@ -131,11 +348,13 @@ impl RunState {
         self.lock_ended().is_some()
     }
 
-    /// Ends the run for `reason`, unless it has ended already: the first caller writes
-    /// the one `stop` event and records the metrics; every caller gets what was recorded,
-    /// so a reason given after a guard stopped the run is not the one returned.
+    /// Ends the run, unless it has ended already: the first caller writes the one `stop`
+    /// event and records the metrics; every caller gets what was recorded. The reason is
+    /// the trip's when a guard has tripped (a run a limit ended does not exit like a
+    /// success), otherwise `reason`.
     pub(crate) fn stop(&self, reason: StopReason) -> Stopped {
         let ended_now = clock::now();
+        let reason = self.trip_reason().unwrap_or(reason);
         let (ended, first) = {
             let mut slot = self.lock_ended();
             match &*slot {
@@ -181,10 +400,24 @@ impl RunState {
         );
     }
 
-    /// The lock is held only to read or set the end; a panic elsewhere while it was held
-    /// leaves valid data, so poisoning is ignored rather than turned into a panic here.
+    /// The locks are held only to read or set a value; a panic elsewhere while one was
+    /// held leaves valid data, so poisoning is ignored rather than turned into a panic.
     fn lock_ended(&self) -> std::sync::MutexGuard<'_, Option<Ended>> {
         self.ended.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_trip(&self) -> std::sync::MutexGuard<'_, Option<Hit>> {
+        self.trip.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn killed() -> Hit {
+    Hit {
+        reason: StopReason::Killed,
+        guard: "kill_switch",
+        limit: None,
+        used: None,
+        detail: "the kill switch names this run or its agent".into(),
     }
 }
 
@@ -194,6 +427,7 @@ mod tests {
 
     use super::RunState;
     use crate::clock;
+    use crate::guard::Limits;
     use crate::metrics::Metrics;
     use crate::schema::StopReason;
     use crate::settings::Settings;
@@ -208,7 +442,13 @@ mod tests {
             Arc::new(SinkStats::default()),
             Metrics::off(),
         );
-        RunState::new("r-1".into(), "agent", clock::now(), Some(Arc::new(emitter)))
+        RunState::new(
+            "r-1".into(),
+            "agent",
+            clock::now(),
+            Some(Arc::new(emitter)),
+            Limits::new(),
+        )
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub enum EventKind {
     LlmResult,
     /// Last event of a run: why it stopped and what it used.
     Stop,
+    /// A guard tripped: the limit, its value, and the tool call that hit it.
+    Guard,
+    /// A budget passed 80% of its limit (once per budget and run).
+    BudgetWarning,
 }
 
 /// Outcome of a tool call.
@@ -68,6 +72,17 @@ pub(crate) struct Meta<'a> {
     pub schema_version: u32,
 }
 
+/// A limit's value, or how much of it was used: a count (steps, calls, tokens,
+/// milliseconds) or an amount in USD.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Amount {
+    /// A whole number.
+    Count(u64),
+    /// US dollars.
+    Usd(f64),
+}
+
 /// One line of output. The first eleven keys are always present, in this order, `null`
 /// where they do not apply; extension keys follow only where they apply.
 #[derive(Debug, Serialize)]
@@ -98,6 +113,18 @@ pub(crate) struct Event<'a> {
     pub args: Option<&'a serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_error: Option<&'a str>,
+    /// On `guard` and `budget_warning` events: the limit's name (`max_tool_calls`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Amount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used: Option<Amount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<&'a str>,
+    /// On a `tool_result` made by `Run::retry`: which attempt, from 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
 }
 
 fn stop_reason_or_null<S: Serializer>(
@@ -132,6 +159,11 @@ impl<'a> Event<'a> {
             meta: None,
             args: None,
             hash_error: None,
+            guard: None,
+            limit: None,
+            used: None,
+            detail: None,
+            attempt: None,
         }
     }
 }
@@ -341,6 +373,21 @@ pub struct EventRecord {
     /// Why the arguments could not be hashed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_error: Option<String>,
+    /// The limit a `guard` or `budget_warning` event is about (`max_tool_calls`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
+    /// That limit's value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Amount>,
+    /// How much of it was used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used: Option<Amount>,
+    /// What tripped the guard, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Which attempt of a retried tool call, from 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
 }
 
 /// The `usage` of an `llm_result` (tokens and spend) or of a `stop` (all of these).

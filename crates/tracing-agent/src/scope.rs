@@ -7,6 +7,7 @@
 //! out as [`Hooks`], reached through `Dispatch::downcast_ref` (the pattern of
 //! `tracing-error`'s `ErrorLayer`).
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use tracing::span::Id;
@@ -147,4 +148,24 @@ where
     if let Some(span) = dispatch.downcast_ref::<S>().and_then(|s| s.span(id)) {
         span.extensions_mut().replace(RunExt(run));
     }
+}
+
+thread_local! {
+    /// The attempt number for the next tool call that begins on this thread: set by a
+    /// retry around its attempt's call (or first poll), taken by `ToolCall::begin`.
+    static ATTEMPT: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// The attempt number a retry set around this call, if any. Taken, so that a tool called
+/// from inside the retried tool is not numbered too.
+pub(crate) fn take_attempt() -> Option<u32> {
+    ATTEMPT.try_with(Cell::take).ok().flatten()
+}
+
+/// Runs `f` with `attempt` as the number of the tool call it begins.
+pub(crate) fn with_attempt<T>(attempt: u32, f: impl FnOnce() -> T) -> T {
+    let _ = ATTEMPT.try_with(|cell| cell.set(Some(attempt)));
+    let value = f();
+    let _ = ATTEMPT.try_with(Cell::take);
+    value
 }

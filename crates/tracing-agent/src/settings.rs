@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::{Config, ConfigError, Field, Price};
+use crate::guard::Limits;
 use crate::hash::{ArgsHasher, HashError, Sha24};
 use crate::redact::Redactor;
 use crate::schema::{Event, EventKind};
@@ -15,6 +16,8 @@ pub(crate) struct Settings {
     pub(crate) hash_key: Option<HashKey>,
     pub(crate) redactor: Redactor,
     pricing: BTreeMap<String, Price>,
+    /// `guards.agents`: limits by agent, `"*"` for the rest.
+    limits: BTreeMap<String, Limits>,
 }
 
 /// Which optional core fields are written.
@@ -52,6 +55,7 @@ impl Settings {
             hash_key: None,
             redactor: Redactor::new(&privacy.redact_keys, privacy.redact_values),
             pricing: BTreeMap::new(),
+            limits: BTreeMap::new(),
         }
     }
 
@@ -88,6 +92,7 @@ impl Settings {
             hash_key,
             redactor: Redactor::new(&privacy.redact_keys, privacy.redact_values),
             pricing: config.pricing.clone(),
+            limits: config.guards.agents.clone(),
         })
     }
 
@@ -119,6 +124,11 @@ impl Settings {
     }
 
     /// The configured price of `model`'s tokens, if any.
+    /// The config's limits for runs of `agent`: its own entry, else `"*"`'s.
+    pub(crate) fn limits_for(&self, agent: &str) -> Option<&Limits> {
+        self.limits.get(agent).or_else(|| self.limits.get("*"))
+    }
+
     pub(crate) fn price(&self, model: &str) -> Option<&Price> {
         self.pricing.get(model)
     }

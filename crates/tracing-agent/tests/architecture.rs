@@ -83,7 +83,10 @@ fn files_of(module: &str) -> Vec<PathBuf> {
         .flat_map(|file| test_modules(&fs::read_to_string(file).unwrap_or_default()))
         .collect();
     files.retain(|file| {
-        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         !test_only.contains(stem)
     });
     files

@@ -1,6 +1,39 @@
 // Every supported shape of tool compiles: sync, async, methods, generics, impl Trait,
-// `?` with error conversion, early return, mut and raw-identifier parameters.
-use tracing_agent::{agent_tool, ErrorClass};
+// `?` with error conversion, early return, mut and raw-identifier parameters, tools whose
+// error can carry a refusal (concrete, generic, `Result` of `impl Trait`), `writes` and
+// `timeout`.
+use tracing_agent::{agent_tool, ErrorClass, Refused};
+
+#[derive(Debug, ErrorClass)]
+enum Guarded {
+    Refused(Refused),
+}
+
+impl From<Refused> for Guarded {
+    fn from(refused: Refused) -> Self {
+        Guarded::Refused(refused)
+    }
+}
+
+#[agent_tool(writes)]
+fn refusable(n: u32) -> Result<u32, Guarded> {
+    Ok(n)
+}
+
+#[agent_tool(timeout = "2s", writes)]
+async fn timed(n: u32) -> Result<u32, Guarded> {
+    Ok(n)
+}
+
+#[agent_tool]
+fn generic_error<E: From<Refused>>(n: u32) -> Result<u32, E> {
+    Ok(n)
+}
+
+#[agent_tool(skip_result)]
+fn refusable_opaque(n: u8) -> Result<impl Iterator<Item = u8>, Guarded> {
+    Ok(0..n)
+}
 
 #[derive(Debug, ErrorClass)]
 enum ToolError {
@@ -81,6 +114,13 @@ impl Service {
 }
 
 fn main() {
+    assert!(matches!(refusable(1), Ok(1)));
+    let _ = timed(2);
+    assert!(matches!(generic_error::<Guarded>(3), Ok(3)));
+    assert_eq!(refusable_opaque(2).map(Iterator::count).ok(), Some(2));
+    if let Err(Guarded::Refused(refused)) = refusable(0) {
+        let _ = refused.reason();
+    }
     assert_eq!(parse_sum("2", "3").unwrap(), 5);
     assert!(matches!(parse_sum("x", "3"), Err(ToolError::Parse)));
     assert_eq!(with_mut(1, "ab"), 3);

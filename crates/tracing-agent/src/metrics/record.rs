@@ -25,6 +25,7 @@ pub(crate) const SPEND_PER_RUN_USD: &str = "agent_spend_per_run_usd";
 pub(crate) const TOOL_DURATION_MS: &str = "agent_tool_duration_ms";
 pub(crate) const TOOL_ERRORS_TOTAL: &str = "agent_tool_errors_total";
 pub(crate) const EVENTS_DROPPED_TOTAL: &str = "agent_events_dropped_total";
+pub(crate) const GUARD_TRIPS_TOTAL: &str = "agent_guard_trips_total";
 pub(crate) const GEN_AI_EXECUTE_TOOL_DURATION: &str = "gen_ai.execute_tool.duration";
 pub(crate) const GEN_AI_TOKEN_USAGE: &str = "gen_ai.client.token.usage";
 pub(crate) const GEN_AI_INVOKE_AGENT_DURATION: &str = "gen_ai.invoke_agent.duration";
@@ -207,6 +208,18 @@ pub(crate) fn llm_recorded(
     });
 }
 
+/// A guard acted: a limit tripped (first or later trip of a run) or a policy refused a
+/// call. `guard` is the limit's name (`max_tool_calls`, `kill_switch`, `deny_tools`, ...).
+/// Recorded whenever metrics are on: a guard acting is never left out.
+pub(crate) fn guard_tripped(metrics: &Metrics, agent: &Arc<str>, guard: &'static str) {
+    if !metrics.is_on() {
+        return;
+    }
+    guarded(|| {
+        counter!(GUARD_TRIPS_TOTAL, "agent" => Arc::clone(agent), "guard" => guard).increment(1);
+    });
+}
+
 /// The sink lost `count` events (its writer failed or panicked, or a lossy queue was
 /// full). The caller checks that metrics are on.
 pub(crate) fn events_lost(count: u64) {
@@ -254,6 +267,11 @@ pub(super) fn describe() {
         EVENTS_DROPPED_TOTAL,
         Unit::Count,
         "Agent events the sink could not write."
+    );
+    describe_counter!(
+        GUARD_TRIPS_TOTAL,
+        Unit::Count,
+        "Guards that acted, by agent and guard: limits that tripped, calls a policy refused."
     );
     describe_histogram!(
         GEN_AI_EXECUTE_TOOL_DURATION,

@@ -19,14 +19,19 @@ pub struct ToolArgs {
 /// The arguments, done.
 pub(super) struct Finished {
     pub(super) digest: Option<Sha24>,
+    /// Whether the digest goes into the event (`store_args_hash`), or was computed only
+    /// for the loop detector.
+    pub(super) in_event: bool,
     pub(super) error: Option<String>,
     pub(super) stored: Option<Value>,
 }
 
 impl ToolArgs {
-    pub(super) fn new(settings: &Settings) -> Self {
+    /// Hashes when the settings write `args_sha`, or when `for_guards` (a loop detector
+    /// keys on the hash even when the event does not show it).
+    pub(super) fn new(settings: &Settings, for_guards: bool) -> Self {
         ToolArgs {
-            hasher: settings.store_args_hash.then(ArgsHasher::new),
+            hasher: (settings.store_args_hash || for_guards).then(ArgsHasher::new),
             stored: settings.store_args.then(serde_json::Map::new),
         }
     }
@@ -74,6 +79,7 @@ impl ToolArgs {
         });
         Finished {
             digest,
+            in_event: settings.store_args_hash,
             error,
             stored,
         }

@@ -11,6 +11,9 @@ use super::gate::Decision;
 use super::info::ToolInfo;
 use super::writer::Writer;
 use crate::clock::{self, millis, Instant};
+use crate::guard::Refused;
+use crate::hash::{self, Sha24};
+use crate::run_state::{Attempt, RunState};
 use crate::schema::{Event, EventKind, Status};
 use crate::scope::Hooks;
 use crate::sink::Emitter;
@@ -32,11 +35,15 @@ struct Live {
     parent_step_id: Option<u64>,
     args: Finished,
     started: Instant,
+    /// The gate's refusal, until the generated code takes it with `decision`.
+    refused: Option<Refused>,
+    /// Set by `Run::retry`: which attempt this call is.
+    attempt: Option<u32>,
 }
 
 enum Outcome<'a> {
     // By reference, so the digest is read where it was written rather than copied again.
-    Ok(Option<&'a Result<crate::hash::Sha24, String>>),
+    Ok(Option<&'a Result<Sha24, String>>),
     Err(&'a str),
 }
 
@@ -73,9 +80,17 @@ impl ToolCall {
         let Some(settings) = writer.emitter().map(Emitter::settings) else {
             return ToolCall { live: None };
         };
-        let mut args = ToolArgs::new(settings);
+        let guard_hash = writer.run().is_some_and(RunState::needs_args_hash);
+        let mut args = ToolArgs::new(settings, guard_hash);
         feed_args(&mut args);
         let args = args.finish(settings);
+        let refused = writer.run().and_then(|run| {
+            let attempt = Attempt {
+                tool: info.name,
+                step: step_id,
+            };
+            run.admit_tool(attempt, info.writes, args.digest.as_ref())
+        });
         let live = Live {
             info,
             writer,
@@ -83,15 +98,29 @@ impl ToolCall {
             parent_step_id,
             args,
             started: clock::now(),
+            refused,
+            attempt: crate::scope::take_attempt(),
         };
         ToolCall { live: Some(live) }
     }
 
-    /// What the generated code does with this call. Only [`Decision::Run`] exists yet:
-    /// every call runs its body, with or without a layer.
+    /// What the generated code does with this call: run its body, or return the gate's
+    /// refusal. Without a layer, or outside a run, every call runs.
     #[inline]
-    pub fn decision(&self) -> Decision {
-        Decision::Run
+    pub fn decision(&mut self) -> Decision {
+        match self.live.as_mut().and_then(|live| live.refused.take()) {
+            None => Decision::Run,
+            Some(refused) => Decision::Refuse(refused),
+        }
+    }
+
+    /// The call was refused and its body did not run: written as an error of the
+    /// refusal's class (`refused:<reason>`, or `timeout`).
+    pub fn refused(&mut self, refused: &Refused) {
+        if let Some(live) = &self.live {
+            live.finish(Outcome::Err(&refused.class()));
+            self.live = None;
+        }
     }
 
     // The outcome calls finish the call in place. Finishing cannot panic (the writer and
@@ -159,6 +188,14 @@ impl Live {
         let run = self.writer.run();
         if let Some(run) = run {
             run.count_tool(status == Status::Error);
+            if run.needs_args_hash() {
+                let outcome = match (&result, error) {
+                    (Some(Ok(digest)), _) => Some(*digest),
+                    (_, Some(class)) => hash::sha24(class).ok(),
+                    _ => None,
+                };
+                run.tool_ended(self.info.name, self.args.digest.as_ref(), outcome);
+            }
         }
         let result_error = match &result {
             Some(Err(error)) => Some(error.as_str()),
@@ -172,7 +209,7 @@ impl Live {
         );
         event.step_id = self.step_id;
         event.tool = Some(self.info.name);
-        event.args_sha = self.args.digest.as_ref();
+        event.args_sha = self.args.digest.as_ref().filter(|_| self.args.in_event);
         event.duration_ms = Some(millis(elapsed));
         event.status = Some(status);
         event.error = error;
@@ -184,6 +221,7 @@ impl Live {
         event.tool_version = self.info.version;
         event.args = self.args.stored.as_ref();
         event.hash_error = hash_error.as_deref();
+        event.attempt = self.attempt;
         emitter.emit(&mut event);
         crate::metrics::tool_ended(
             &emitter.metrics,

@@ -1,13 +1,18 @@
 //! The gate: what happens to a call once it has begun, decided by the runtime before the
 //! body runs and acted on by the generated code in one `match`.
 
+use crate::guard::Refused;
+
 /// The runtime's decision for one tool call.
 ///
 /// Every variant is one arm of the `match` that `#[agent_tool]` generates, so a new kind
-/// of decision (a guard refusing the call, replay answering from a recorded outcome) is
-/// a new variant here and a new arm there, never a second branch point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// of decision (replay answering from a recorded outcome) is a new variant here and a
+/// new arm there, never a second branch point.
+#[derive(Debug)]
 pub enum Decision {
     /// Run the body and report its outcome.
     Run,
+    /// A guard or a policy refused the call: return the refusal instead of running the
+    /// body, where the tool's return type can carry it (see `Refuse`).
+    Refuse(Refused),
 }

@@ -10,6 +10,8 @@ pub struct ToolInfo {
     pub name: &'static str,
     /// `version = ".."`, if given.
     pub version: Option<&'static str>,
+    /// `writes`: the tool has side effects, and a "deny writes" kill switch refuses it.
+    pub writes: bool,
     pub(super) metric_keys: ToolKeys,
 }
 
@@ -19,7 +21,14 @@ impl ToolInfo {
         ToolInfo {
             name,
             version,
+            writes: false,
             metric_keys: ToolKeys::new(),
         }
+    }
+
+    /// The same tool, marked as one with side effects (`#[agent_tool(writes)]`).
+    pub const fn writing(mut self) -> Self {
+        self.writes = true;
+        self
     }
 }

@@ -10,9 +10,13 @@ mod args;
 mod call;
 mod gate;
 mod info;
+mod refuse;
+mod timeout;
 mod writer;
 
 pub use args::ToolArgs;
 pub use call::ToolCall;
 pub use gate::Decision;
 pub use info::ToolInfo;
+pub use refuse::{Refuse, RefuseInPlace, RunAnyway};
+pub use timeout::{timed_out, within, Elapsed, TimeoutResult, Within};
