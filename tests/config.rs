@@ -355,3 +355,132 @@ fn pricing_parses_per_model() {
     assert_eq!(models["gpt-4o-2024-08-06"], 12.5);
     assert_eq!(models["claude-3.5"], 18.0);
 }
+
+#[test]
+fn every_guard_mistake_names_its_key_and_line() {
+    let agent = |body: &str| format!("guards:\n  agents:\n    support-agent:\n{body}");
+    refused(
+        &agent("      max_tool_calls: 0\n"),
+        4,
+        &[
+            "guards.agents.support-agent",
+            "max_tool_calls",
+            "0 lets nothing run",
+        ],
+    );
+    refused(
+        &agent("      max_steps: -5\n"),
+        4,
+        &["guards.agents.support-agent", "max_steps", "-5"],
+    );
+    refused(
+        &agent("      max_spend_usd: .nan\n"),
+        4,
+        &["max_spend_usd", "NaN"],
+    );
+    refused(
+        &agent("      max_spend_usd: -0.5\n"),
+        4,
+        &["max_spend_usd", "> 0", "-0.5"],
+    );
+    refused(
+        &agent("      max_spend_usd: 0\n"),
+        4,
+        &["max_spend_usd", "> 0"],
+    );
+    refused(
+        &agent("      max_duration: 0s\n"),
+        4,
+        &["max_duration", "0 lets nothing run"],
+    );
+    refused(
+        &agent("      max_duration: soon\n"),
+        4,
+        &["max_duration", "`soon`", "2m"],
+    );
+    refused(
+        &agent("      loop_repeats: 1\n"),
+        4,
+        &["loop_repeats", ">= 2"],
+    );
+    refused(
+        &agent("      max_tool_call: 3\n"),
+        4,
+        &["unknown field `max_tool_call`", "max_tool_calls"],
+    );
+    refused(
+        "guards:\n  kill_fil: /tmp/k\n",
+        2,
+        &["unknown field `kill_fil`"],
+    );
+}
+
+#[test]
+fn limits_come_from_the_config_per_agent_and_code_wins_limit_by_limit() {
+    use tracing_agent::Limits;
+    let yaml = "guards:\n  agents:\n    support-agent:\n      max_tool_calls: 1\n      loop_repeats: 5\n    \"*\":\n      max_tool_calls: 2\n";
+    let config = Config::from_yaml_str(yaml).unwrap();
+    let (layer, guard) = AgentLayer::from_config(&config).unwrap();
+    drop(guard);
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(layer.with_writer(capture.clone()));
+    let calls = |run: &Run| -> usize {
+        run.in_scope(|| {
+            (0..4)
+                .filter(|n| search(&n.to_string(), 1).len() == 1)
+                .count()
+        })
+    };
+    tracing::subscriber::with_default(subscriber, || {
+        let run = Run::start(RunMeta::new("support-agent"));
+        calls(&run);
+        assert_eq!(run.remaining().tool_calls, Some(0));
+        assert_eq!(
+            run.stop(StopReason::Completed).stop_reason,
+            StopReason::MaxToolCalls
+        );
+
+        let other = Run::start(RunMeta::new("billing-agent"));
+        calls(&other);
+        assert_eq!(other.remaining().tool_calls, Some(0), "`*` applies: 2 of 2");
+        other.stop(StopReason::Completed);
+
+        // Code gives max_tool_calls; the config's loop_repeats still applies.
+        let coded =
+            Run::start(RunMeta::new("support-agent").limits(Limits::new().max_tool_calls(10)));
+        calls(&coded);
+        assert_eq!(coded.remaining().tool_calls, Some(6));
+        assert_eq!(
+            coded.stop(StopReason::Completed).stop_reason,
+            StopReason::Completed
+        );
+    });
+    let guards: Vec<Value> = capture
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "guard")
+        .collect();
+    assert_eq!(guards.len(), 2, "{guards:?}");
+    assert_eq!(guards[0]["limit"], 1);
+    assert_eq!(guards[1]["limit"], 2);
+}
+
+#[test]
+fn loop_detection_keys_on_keyed_hashes_too() {
+    std::env::set_var("TRACING_AGENT_TEST_LOOP_KEY", "loop-k3y");
+    let yaml = "logging:\n  privacy:\n    hash_key_env: TRACING_AGENT_TEST_LOOP_KEY\nguards:\n  agents:\n    looper:\n      loop_repeats: 2\n";
+    let (layer, guard) = AgentLayer::from_config_str(yaml).unwrap();
+    drop(guard);
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(layer.with_writer(capture.clone()));
+    let stopped = tracing::subscriber::with_default(subscriber, || {
+        let run = Run::start(RunMeta::new("looper"));
+        run.in_scope(|| {
+            search("same", 1);
+            search("same", 1);
+        });
+        run.stop(StopReason::Completed)
+    });
+    // `search` cannot carry a refusal, so its body ran; the run stops for the loop.
+    assert_eq!(stopped.stop_reason, StopReason::LoopDetected);
+}

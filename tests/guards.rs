@@ -649,3 +649,40 @@ fn guard_trips_reach_the_metric() {
         "the first trip; later calls are refused, not new trips"
     );
 }
+
+#[test]
+fn a_trip_then_a_panic_or_a_cancellation_leaves_exactly_one_stop() {
+    let (_, cap) = capture(|| {
+        let panicked = std::panic::catch_unwind(|| {
+            let run =
+                Run::start(RunMeta::new("trip-panic").limits(Limits::new().max_tool_calls(1)));
+            run.in_scope(|| {
+                http_get(1).ok();
+                http_get(2).ok();
+                panic!("the agent fails after the trip");
+            });
+        });
+        assert!(panicked.is_err());
+    });
+    let stops = cap.of_kind("stop");
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    assert_eq!(
+        stops[0]["stop_reason"], "max_tool_calls",
+        "the trip came first"
+    );
+
+    let rt = current_thread_runtime();
+    let (_, cap) = capture(|| {
+        let run = Run::start(
+            RunMeta::new("trip-cancel")
+                .limits(Limits::new().max_duration(Duration::from_millis(20))),
+        );
+        // The deadline ends the guarded future; the run itself is then dropped unstopped.
+        let ended = rt.block_on(run.guard(std::future::pending::<()>()));
+        assert_eq!(ended, Err(StopReason::TimeBudget));
+        drop(run);
+    });
+    let stops = cap.of_kind("stop");
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    assert_eq!(stops[0]["stop_reason"], "time_budget");
+}

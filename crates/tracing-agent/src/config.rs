@@ -69,11 +69,11 @@ pub struct Guards {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LimitsDoc {
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "max_steps")]
     max_steps: Option<u64>,
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "max_tool_calls")]
     max_tool_calls: Option<u64>,
-    #[serde(default, deserialize_with = "positive_count")]
+    #[serde(default, deserialize_with = "max_tokens")]
     max_tokens: Option<u64>,
     #[serde(default, deserialize_with = "positive_usd")]
     max_spend_usd: Option<f64>,
@@ -112,12 +112,33 @@ impl From<LimitsDoc> for Limits {
     }
 }
 
-fn positive_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    match u64::deserialize(d)? {
-        0 => Err(serde::de::Error::custom(
-            "a budget of 0 lets nothing run: give a number >= 1, or leave the key out for no limit",
-        )),
-        n => Ok(Some(n)),
+// Errors raised after a value was read carry the path only down to the agent's entry, so
+// each message names its key itself.
+fn max_steps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    positive_count(d, "max_steps")
+}
+
+fn max_tool_calls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    positive_count(d, "max_tool_calls")
+}
+
+fn max_tokens<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    positive_count(d, "max_tokens")
+}
+
+fn positive_count<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+) -> Result<Option<u64>, D::Error> {
+    let n = i128::deserialize(d)?;
+    match u64::try_from(n) {
+        Ok(0) => Err(serde::de::Error::custom(format!(
+            "{key}: a budget of 0 lets nothing run: give a number >= 1, or leave the key out for no limit"
+        ))),
+        Ok(n) => Ok(Some(n)),
+        Err(_) => Err(serde::de::Error::custom(format!(
+            "{key}: a budget is a whole number >= 1, not {n}"
+        ))),
     }
 }
 
@@ -127,7 +148,7 @@ fn positive_usd<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D
         Ok(Some(usd))
     } else {
         Err(serde::de::Error::custom(format!(
-            "a spend budget must be a finite number of USD > 0, not {usd}"
+            "max_spend_usd: a spend budget must be a finite number of USD > 0, not {usd}"
         )))
     }
 }
@@ -139,19 +160,20 @@ fn duration<'de, D: serde::Deserializer<'de>>(
     match humantime::parse_duration(text.trim()) {
         Ok(duration) if !duration.is_zero() => Ok(Some(duration)),
         Ok(_) => Err(serde::de::Error::custom(
-            "a time budget of 0 lets nothing run: give a duration like \"2m\"",
+            "max_duration: a time budget of 0 lets nothing run: give a duration like \"2m\"",
         )),
         Err(error) => Err(serde::de::Error::custom(format!(
-            "`{text}` is not a duration like \"120s\" or \"2m\": {error}"
+            "max_duration: `{text}` is not a duration like \"120s\" or \"2m\": {error}"
         ))),
     }
 }
 
 fn repeats<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    match u32::deserialize(d)? {
-        n @ 2.. => Ok(Some(n)),
-        n => Err(serde::de::Error::custom(format!(
-            "loop_repeats counts identical calls in a row and must be >= 2, not {n}"
+    let n = i64::deserialize(d)?;
+    match u32::try_from(n) {
+        Ok(n @ 2..) => Ok(Some(n)),
+        _ => Err(serde::de::Error::custom(format!(
+            "loop_repeats: counts identical calls in a row and must be >= 2, not {n}"
         ))),
     }
 }
