@@ -20,7 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tracing::Dispatch;
 use tracing_agent::hash::{sha24, ArgsHasher};
-use tracing_agent::{agent_tool, AgentLayer, Run, RunMeta, StopReason};
+use tracing_agent::{agent_tool, AgentLayer, Limits, Run, RunMeta, StopReason};
 use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::prelude::*;
@@ -201,6 +201,37 @@ fn tool_call(c: &mut Criterion) {
     });
 
     group.bench_function("floor_hash_only", |b| b.iter(hash_args_and_result));
+    group.finish();
+}
+
+// 8: the same call under a run with every limit and loop detection on, against none.
+// The limits are set so that nothing trips in millions of calls: the admission's work
+// (kill-switch load, allow list, deadline, two reservations, the loop detector) is the
+// same whatever the thresholds.
+fn guards(c: &mut Criterion) {
+    let mut group = c.benchmark_group("guards");
+    let subscriber = tracing_subscriber::registry().with(agent_layer_to_sink());
+    with_dispatch(Dispatch::new(subscriber), || {
+        let run = Run::start(RunMeta::new("bench-agent"));
+        run.in_scope(|| group.bench_function("no_limits", |b| b.iter(call_agent_tool)));
+        run.stop(StopReason::Completed);
+        let limits = Limits::new()
+            .max_steps(u64::MAX)
+            .max_tool_calls(u64::MAX)
+            .max_tokens(u64::MAX)
+            .max_spend_usd(1e12)
+            .max_duration(Duration::from_secs(365 * 24 * 3600))
+            .loop_repeats(u32::MAX)
+            .allow_tools(["open_ticket", "crm.lookup", "send_email"]);
+        let run = Run::start(RunMeta::new("bench-agent").limits(limits));
+        run.in_scope(|| group.bench_function("all_limits", |b| b.iter(call_agent_tool)));
+        let stopped = run.stop(StopReason::Completed);
+        assert_eq!(
+            stopped.stop_reason,
+            StopReason::Completed,
+            "nothing tripped"
+        );
+    });
     group.finish();
 }
 
@@ -471,6 +502,12 @@ fn summary(estimates: &Estimates) {
         "other_logs/debug_off_layer_filter",
         "<= 1.10x",
     );
+    ratio(
+        "8   guards: all limits on / none",
+        "guards/all_limits",
+        "guards/no_limits",
+        "<= 1.10x",
+    );
     for (sink, _) in FILE_SINKS {
         let one = estimates.median(&format!("throughput/{}", throughput_id(sink, 1)));
         let two = estimates.median(&format!("throughput/{}", throughput_id(sink, 2)));
@@ -490,7 +527,7 @@ fn main() {
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(4))
         .configure_from_args();
-    for bench in [tool_call, disabled, hash, other_logs, throughput] {
+    for bench in [tool_call, disabled, hash, other_logs, guards, throughput] {
         bench(&mut criterion);
     }
     criterion.final_summary();

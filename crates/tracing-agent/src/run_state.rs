@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::clock::{self, millis, Instant};
 use crate::guard::{
-    Budgets, Hit, KillSwitch, Limits, Outcome, Refused, Remaining, Verdict, Warning,
+    Budgets, CallKey, Hit, KillSwitch, Limits, Outcome, Refused, Remaining, Verdict, Warning,
 };
 use crate::hash::Sha24;
 use crate::schema::{Event, EventKind, Meta, RunUsage, StopReason, Stopped, Usage};
@@ -53,6 +53,13 @@ struct Ended {
 #[derive(Clone, Copy)]
 pub(crate) struct Attempt<'a> {
     pub(crate) tool: &'a str,
+    pub(crate) step: Option<u64>,
+}
+
+/// The tool call being admitted: its key for the loop detector and its step.
+#[derive(Clone, Copy)]
+pub(crate) struct Admission<'a> {
+    pub(crate) call: CallKey<'a>,
     pub(crate) step: Option<u64>,
 }
 
@@ -124,10 +131,15 @@ impl RunState {
     /// run's trip.
     pub(crate) fn admit_tool(
         &self,
-        attempt: Attempt<'_>,
+        admission: Admission<'_>,
         writes: bool,
         args: Option<&Sha24>,
+        now: Instant,
     ) -> Option<Refused> {
+        let attempt = Attempt {
+            tool: admission.call.tool,
+            step: admission.step,
+        };
         if self.tripped.load(Ordering::Acquire) {
             return Some(self.refusal(attempt.tool));
         }
@@ -148,7 +160,7 @@ impl RunState {
         }
         let budgets = self.budgets.as_ref()?;
         let mut warnings = Vec::new();
-        let admitted = budgets.admit_tool(attempt.tool, args, clock::now(), &mut warnings);
+        let admitted = budgets.admit_tool(admission.call, args, now, &mut warnings);
         self.write_warnings(&warnings, attempt);
         match admitted {
             Ok(()) => None,
@@ -163,7 +175,7 @@ impl RunState {
     }
 
     /// Notes how a tool call ended, for the loop detector.
-    pub(crate) fn tool_ended(&self, tool: &str, args: Option<&Sha24>, outcome: Outcome) {
+    pub(crate) fn tool_ended(&self, tool: CallKey<'_>, args: Option<&Sha24>, outcome: Outcome) {
         if let Some(budgets) = &self.budgets {
             budgets.tool_ended(tool, args, outcome);
         }

@@ -1,8 +1,7 @@
 //! The per-run side of [`Limits`]: reservations, the loop detector, token and spend
 //! totals, and the 80% warnings. It decides; the run state writes what it decided.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::time::Duration;
 
 use super::limits::Limits;
@@ -57,23 +56,63 @@ pub(crate) struct Budgets {
     tokens: AtomicU64,
     spend_usd_bits: AtomicU64,
     warned: AtomicU8,
-    loops: Option<Mutex<LoopState>>,
+    loops: Option<LoopDetector>,
 }
 
-/// The run of identical calls the detector is watching.
+/// The run of identical calls the detector is watching, lock-free: a tool call pays a
+/// few atomic operations for it. Calls and outcomes are compared by 64-bit fingerprints
+/// of their SHA-256 digests, so two different ones look alike with odds of about 2^-64.
+/// Under concurrency "in a row" means in the order calls are admitted.
 #[derive(Default)]
-struct LoopState {
-    tool: String,
-    args: Option<Sha24>,
+struct LoopDetector {
+    /// The fingerprint of the (tool, args_sha) being repeated; 0 before any call.
+    key: AtomicU64,
     /// Calls in a row with this key, the one being admitted included.
-    repeats: u32,
-    /// The outcome of the last one that ended: a different one is progress.
-    last_outcome: Option<Sha24>,
+    repeats: AtomicU32,
+    /// The fingerprint of the last outcome of this key; 0 when none has ended yet.
+    last_outcome: AtomicU64,
 }
 
-/// A call's outcome as the loop detector compares them: its `result_sha`, or a hash of
-/// its error class, so two errors of one class are the same outcome.
-pub(crate) type Outcome = Option<Sha24>;
+/// A call's outcome as the loop detector compares them: a fingerprint of its
+/// `result_sha`, or of its error class, so two errors of one class are the same outcome.
+pub(crate) type Outcome = u64;
+
+/// The fingerprint of a digest: 64 of its bits, never 0.
+pub(crate) fn digest_fingerprint(sha: &Sha24) -> u64 {
+    let hex = sha.as_bytes();
+    let word = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&hex[at..at + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    // Hex digits carry 4 bits a byte: folding two words keeps 64 bits of the digest.
+    (word(0) ^ word(8).rotate_left(4) ^ word(16).rotate_left(2)) | 1
+}
+
+/// The fingerprint of a short text (a tool name, an error class): FNV-1a, never 0. A
+/// `const fn`, so a tool's is computed once, at compile time, in its `static ToolInfo`.
+pub(crate) const fn text_fingerprint(text: &str) -> u64 {
+    let bytes = text.as_bytes();
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    let mut at = 0;
+    while at < bytes.len() {
+        hash = (hash ^ bytes[at] as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        at += 1;
+    }
+    hash | 1
+}
+
+/// A tool call's identity for the loop detector: the tool's fingerprint and its
+/// arguments' digest.
+#[derive(Clone, Copy)]
+pub(crate) struct CallKey<'a> {
+    pub(crate) tool: &'a str,
+    pub(crate) tool_fingerprint: u64,
+}
+
+fn call_fingerprint(tool: CallKey<'_>, args: &Sha24) -> u64 {
+    (tool.tool_fingerprint.rotate_left(17) ^ digest_fingerprint(args)) | 1
+}
 
 impl Budgets {
     /// The budgets of a run started at `started` under `limits`; `None` when no limit is
@@ -84,7 +123,7 @@ impl Budgets {
         }
         Some(Budgets {
             deadline: limits.max_duration.and_then(|d| started.checked_add(d)),
-            loops: limits.loop_repeats.map(|_| Mutex::default()),
+            loops: limits.loop_repeats.map(|_| LoopDetector::default()),
             limits,
             steps: AtomicU64::new(0),
             tool_calls: AtomicU64::new(0),
@@ -103,11 +142,12 @@ impl Budgets {
     /// hit (the place is not given back: the run trips and nothing more runs).
     pub(crate) fn admit_tool(
         &self,
-        tool: &str,
+        call: CallKey<'_>,
         args: Option<&Sha24>,
         now: Instant,
         warnings: &mut Vec<Warning>,
     ) -> Result<(), Hit> {
+        let tool = call.tool;
         if !self.limits.permits(tool) {
             return Err(Hit {
                 reason: StopReason::Denied,
@@ -133,53 +173,53 @@ impl Budgets {
                 StopReason::MaxToolCalls,
             )?;
         }
-        self.check_loop(tool, args)?;
+        self.check_loop(call, args)?;
         self.warn(warnings);
         Ok(())
     }
 
     /// Notes how a tool call ended, for the loop detector.
-    pub(crate) fn tool_ended(&self, tool: &str, args: Option<&Sha24>, outcome: Outcome) {
-        let Some(loops) = &self.loops else {
+    pub(crate) fn tool_ended(&self, tool: CallKey<'_>, args: Option<&Sha24>, outcome: Outcome) {
+        let (Some(loops), Some(args)) = (&self.loops, args) else {
             return;
         };
-        let mut state = loops.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.tool != tool || state.args.as_ref() != args {
+        if loops.key.load(Ordering::Acquire) != call_fingerprint(tool, args) {
             return;
         }
-        if state.last_outcome.is_some() && state.last_outcome != outcome {
+        let previous = loops.last_outcome.swap(outcome, Ordering::AcqRel);
+        if previous != 0 && previous != outcome {
             // The same call, a different answer: progress (polling), not a loop.
-            state.repeats = 1;
+            loops.repeats.store(1, Ordering::Release);
         }
-        state.last_outcome = outcome;
     }
 
-    fn check_loop(&self, tool: &str, args: Option<&Sha24>) -> Result<(), Hit> {
-        let (Some(loops), Some(max)) = (&self.loops, self.limits.loop_repeats) else {
+    fn check_loop(&self, call: CallKey<'_>, args: Option<&Sha24>) -> Result<(), Hit> {
+        let (Some(loops), Some(max), Some(args)) = (&self.loops, self.limits.loop_repeats, args)
+        else {
             return Ok(());
         };
-        let mut state = loops.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.tool == tool && state.args.as_ref() == args && args.is_some() {
-            state.repeats = state.repeats.saturating_add(1);
-            if state.repeats >= max {
-                return Err(Hit {
-                    reason: StopReason::LoopDetected,
-                    guard: "loop_repeats",
-                    limit: Some(Amount::Count(u64::from(max))),
-                    used: Some(Amount::Count(u64::from(state.repeats))),
-                    detail: format!(
-                        "`{tool}` called {} times in a row with the same arguments and the same outcome",
-                        state.repeats
-                    ),
-                });
-            }
+        let key = call_fingerprint(call, args);
+        let tool = call.tool;
+        let repeats = if loops.key.swap(key, Ordering::AcqRel) == key {
+            loops
+                .repeats
+                .fetch_add(1, Ordering::AcqRel)
+                .saturating_add(1)
         } else {
-            *state = LoopState {
-                tool: tool.to_owned(),
-                args: args.copied(),
-                repeats: 1,
-                last_outcome: None,
-            };
+            loops.repeats.store(1, Ordering::Release);
+            loops.last_outcome.store(0, Ordering::Release);
+            1
+        };
+        if repeats >= max {
+            return Err(Hit {
+                reason: StopReason::LoopDetected,
+                guard: "loop_repeats",
+                limit: Some(Amount::Count(u64::from(max))),
+                used: Some(Amount::Count(u64::from(repeats))),
+                detail: format!(
+                    "`{tool}` called {repeats} times in a row with the same arguments and the same outcome"
+                ),
+            });
         }
         Ok(())
     }
@@ -365,4 +405,26 @@ fn add_f64(bits: &AtomicU64, usd: f64) -> f64 {
         Some(total.to_bits())
     });
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{digest_fingerprint, text_fingerprint};
+    use crate::hash::sha24;
+
+    #[test]
+    fn fingerprints() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (the FNV reference vectors); the low bit
+        // is set so that 0 stays free for "none".
+        assert_eq!(text_fingerprint("a"), 0xaf63_dc4c_8601_ec8d);
+        assert_ne!(text_fingerprint("http.get"), text_fingerprint("http.post"));
+        const AT_COMPILE_TIME: u64 = text_fingerprint("a");
+        assert_eq!(AT_COMPILE_TIME, text_fingerprint("a"));
+        let digests: Vec<u64> = (0..1000)
+            .map(|n| digest_fingerprint(&sha24(&n).unwrap()))
+            .collect();
+        let distinct: std::collections::BTreeSet<_> = digests.iter().collect();
+        assert_eq!(distinct.len(), digests.len());
+        assert!(digests.iter().all(|fp| *fp != 0));
+    }
 }

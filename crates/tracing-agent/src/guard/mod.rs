@@ -11,7 +11,9 @@ mod limits;
 mod refused;
 
 pub use budget::Remaining;
-pub(crate) use budget::{Budgets, Hit, Outcome, Warning};
+pub(crate) use budget::{
+    digest_fingerprint, text_fingerprint, Budgets, CallKey, Hit, Outcome, Warning,
+};
 pub(crate) use kill::Verdict;
 pub use kill::{KillFileWatch, KillSwitch};
 pub use limits::Limits;

@@ -11,9 +11,9 @@ use super::gate::Decision;
 use super::info::ToolInfo;
 use super::writer::Writer;
 use crate::clock::{self, millis, Instant};
-use crate::guard::Refused;
-use crate::hash::{self, Sha24};
-use crate::run_state::{Attempt, RunState};
+use crate::guard::{digest_fingerprint, text_fingerprint, Refused};
+use crate::hash::Sha24;
+use crate::run_state::{Admission, RunState};
 use crate::schema::{Event, EventKind, Status};
 use crate::scope::Hooks;
 use crate::sink::Emitter;
@@ -84,12 +84,13 @@ impl ToolCall {
         let mut args = ToolArgs::new(settings, guard_hash);
         feed_args(&mut args);
         let args = args.finish(settings);
+        let started = clock::now();
         let refused = writer.run().and_then(|run| {
-            let attempt = Attempt {
-                tool: info.name,
+            let admission = Admission {
+                call: info.call_key(),
                 step: step_id,
             };
-            run.admit_tool(attempt, info.writes, args.digest.as_ref())
+            run.admit_tool(admission, info.writes, args.digest.as_ref(), started)
         });
         let live = Live {
             info,
@@ -97,7 +98,7 @@ impl ToolCall {
             step_id,
             parent_step_id,
             args,
-            started: clock::now(),
+            started,
             refused,
             attempt: crate::scope::take_attempt(),
         };
@@ -190,11 +191,12 @@ impl Live {
             run.count_tool(status == Status::Error);
             if run.needs_args_hash() {
                 let outcome = match (&result, error) {
-                    (Some(Ok(digest)), _) => Some(*digest),
-                    (_, Some(class)) => hash::sha24(class).ok(),
-                    _ => None,
+                    (Some(Ok(digest)), _) => digest_fingerprint(digest),
+                    (_, Some(class)) => text_fingerprint(class),
+                    // Unhashed (`skip_result`): unknown, never taken for progress.
+                    _ => 0,
                 };
-                run.tool_ended(self.info.name, self.args.digest.as_ref(), outcome);
+                run.tool_ended(self.info.call_key(), self.args.digest.as_ref(), outcome);
             }
         }
         let result_error = match &result {
