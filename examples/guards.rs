@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tracing_agent::{
-    agent_tool, record_llm, AgentLayer, ErrorClass, Limits, LlmUsage, Refused, Retry, Run,
-    RunMeta, StopReason, Stopped,
+    agent_tool, record_llm, AgentLayer, ErrorClass, Limits, LlmUsage, Refused, Retry, Run, RunMeta,
+    StopReason, Stopped,
 };
 use tracing_subscriber::prelude::*;
 
@@ -51,7 +51,11 @@ async fn http_get(url: String) -> Result<String, HttpError> {
 
 /// One turn of the "model": it reads the last error and asks for the same page again.
 fn think(turn: u32) {
-    record_llm(LlmUsage::new("gpt-4o-2024-08-06", 1_800 + 200 * u64::from(turn), 150));
+    record_llm(LlmUsage::new(
+        "gpt-4o-2024-08-06",
+        1_800 + 200 * u64::from(turn),
+        150,
+    ));
 }
 
 /// The agent: up to `max_turns` turns of think, then fetch with retries.
@@ -62,7 +66,9 @@ async fn agent(run: &Run, max_turns: u32, retry: &Retry) -> StopReason {
         }
         think(turn);
         match run
-            .retry(retry, || http_get("https://api.example.com/orders/42".into()))
+            .retry(retry, || {
+                http_get("https://api.example.com/orders/42".into())
+            })
             .await
         {
             Ok(_) => return StopReason::Completed,
@@ -135,7 +141,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     drop(file_flush);
     let text = std::fs::read_to_string(&events)?;
-    for line in text.lines().filter(|line| line.contains("\"kind\":\"guard\"")) {
+    for line in text
+        .lines()
+        .filter(|line| line.contains("\"kind\":\"guard\""))
+    {
         println!("the guard event: {line}");
     }
     println!(

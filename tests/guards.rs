@@ -686,3 +686,49 @@ fn a_trip_then_a_panic_or_a_cancellation_leaves_exactly_one_stop() {
     assert_eq!(stops.len(), 1, "{stops:?}");
     assert_eq!(stops[0]["stop_reason"], "time_budget");
 }
+
+/// The child of `a_limited_run_no_layer_can_see_says_so_once`.
+#[test]
+#[ignore = "the child process of a_limited_run_no_layer_can_see_says_so_once"]
+fn unguarded_child() {
+    use tracing_subscriber::prelude::*;
+    if std::env::var_os("TRACING_AGENT_UNGUARDED_CHILD").is_none() {
+        return;
+    }
+    // A global filter that hides the run's span from the layer.
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::LevelFilter::WARN)
+        .with(tracing_agent::AgentLayer::new());
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..3 {
+            let run = Run::start(
+                RunMeta::new("hidden").limits(Limits::new().max_duration(Duration::ZERO)),
+            );
+            // Cannot be refused: the call cannot find its run...
+            assert!(run.in_scope(|| http_get(1)).is_ok());
+            // ...but the run's own checks still hold it to its limits.
+            assert_eq!(run.check(), Err(StopReason::TimeBudget));
+            assert_eq!(
+                run.stop(StopReason::Completed).stop_reason,
+                StopReason::TimeBudget
+            );
+        }
+    });
+}
+
+#[test]
+fn a_limited_run_no_layer_can_see_says_so_once() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "unguarded_child", "--nocapture"])
+        .env("TRACING_AGENT_UNGUARDED_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("its tool calls cannot be refused").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("`hidden`"), "{stderr}");
+}
