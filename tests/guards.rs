@@ -221,11 +221,7 @@ fn concurrent_calls_never_exceed_a_budget() {
     const LIMIT: u64 = 7;
     let (subscriber, cap) = agent_subscriber();
     let dispatch = tracing::Dispatch::new(subscriber);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::multi_thread_runtime();
     let ran = Arc::new(AtomicU32::new(0));
     let stops = rt.block_on(async {
         let mut runs = Vec::new();

@@ -251,11 +251,7 @@ fn hundreds_of_concurrent_runs_keep_their_events_apart() {
     const CALLS: u64 = 4;
     let (subscriber, cap) = agent_subscriber();
     let dispatch = tracing::Dispatch::new(subscriber);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = common::multi_thread_runtime();
     let stopped: Vec<Stopped> = rt.block_on(
         async {
             let runs = (0..RUNS).map(|run_no| {

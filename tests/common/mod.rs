@@ -132,6 +132,15 @@ pub const CORE_KEYS: [&str; 11] = [
     "usage",
 ];
 
+/// A four-worker runtime, for tests that race runs and calls across threads.
+pub fn multi_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn current_thread_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
