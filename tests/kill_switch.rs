@@ -187,13 +187,27 @@ fn the_kill_switch_in_process_and_from_a_file() {
             "removing the line lifts it"
         );
     });
+    // Dropping the layer's guard stops the watch and lifts what the file said; a kill
+    // written afterwards is not applied.
+    std::fs::write(&kill_file, "after-watch\n").unwrap();
+    assert!(
+        eventually(Duration::from_secs(3), || {
+            let run = Run::start(RunMeta::new("after-watch"));
+            let killed = run.check() == Err(StopReason::Killed);
+            run.stop(StopReason::Completed);
+            killed
+        }),
+        "applied while watched"
+    );
     drop(flush_guard);
-    // Dropping the layer's guard stops the watch: a kill written now is not applied.
+    let run = Run::start(RunMeta::new("after-watch"));
+    assert_eq!(run.check(), Ok(()), "lifted with the watch");
+    run.stop(StopReason::Completed);
     std::fs::write(&kill_file, "*\n").unwrap();
     std::thread::sleep(Duration::from_millis(1200));
     capture(|| {
         let run = Run::start(RunMeta::new("after-watch"));
-        assert_eq!(run.check(), Ok(()));
+        assert_eq!(run.check(), Ok(()), "no longer watched");
         run.stop(StopReason::Completed);
     });
 }

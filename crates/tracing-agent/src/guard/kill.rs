@@ -168,7 +168,8 @@ impl KillSwitch {
     }
 
     /// Applies the file at `path` now and whenever it changes (checked every half
-    /// second) until the returned watch is dropped. A missing file kills nothing.
+    /// second) until the returned watch is dropped, which lifts what the file said. A
+    /// missing file kills nothing.
     pub fn watch_file(&'static self, path: impl AsRef<Path>) -> KillFileWatch {
         let path = path.as_ref().to_owned();
         self.apply_file(&path, &mut None);
@@ -186,7 +187,11 @@ impl KillSwitch {
                 })
                 .ok()
         };
-        KillFileWatch { stop, thread }
+        KillFileWatch {
+            switch: self,
+            stop,
+            thread,
+        }
     }
 
     /// Reads `path` when its modification time or length changed since `seen`.
@@ -282,9 +287,11 @@ impl KillSwitch {
     }
 }
 
-/// Watches a kill file until dropped (see [`KillSwitch::watch_file`]).
+/// Watches a kill file until dropped (see [`KillSwitch::watch_file`]); dropping it lifts
+/// what the file said. One file at a time: a second watch replaces the first's entries.
 #[derive(Debug)]
 pub struct KillFileWatch {
+    switch: &'static KillSwitch,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -296,6 +303,9 @@ impl Drop for KillFileWatch {
             thread.thread().unpark();
             let _ = thread.join();
         }
+        let mut state = self.switch.lock();
+        state.file = Kills::NONE;
+        self.switch.settle(state);
     }
 }
 
