@@ -617,3 +617,39 @@ fn a_guard_bound_to_underscore_still_lets_events_be_written() {
     assert_eq!((stats.written(), stats.failed()), (3, 0));
     assert_eq!(parse_lines(&path).0.len(), 3);
 }
+
+#[test]
+#[ignore = "child of a_guard_dropped_at_once_is_said_once_on_stderr"]
+fn orphan_child() {
+    if !is_child("orphan_child") {
+        return;
+    }
+    let path = PathBuf::from(std::env::var("EVENTS").unwrap());
+    let (layer, _) = AgentLayer::from_config_str(&file_config(&path, "")).unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    tracing::dispatcher::set_global_default(dispatch).unwrap();
+    drive(3, 1);
+    let flushed = tracing_agent::flush(Duration::from_secs(10));
+    std::process::exit(if flushed.is_ok() { 0 } else { 3 });
+}
+
+#[test]
+fn a_guard_dropped_at_once_is_said_once_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let mut process = child("orphan_child", &[("EVENTS", path.to_str().unwrap())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_bounded(&mut process, Duration::from_secs(30), "orphan child");
+    let mut stderr = String::new();
+    io::Read::read_to_string(&mut process.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("after its FlushGuard was dropped").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(parse_lines(&path).0.len(), 9);
+}
