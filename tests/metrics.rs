@@ -405,6 +405,7 @@ fn events_a_lossy_queue_drops_are_counted() {
     let queue = tracing_agent::config::Queue {
         capacity: std::num::NonZeroUsize::new(1).unwrap(),
         when_full: tracing_agent::config::WhenFull::Drop,
+        ..tracing_agent::config::Queue::default()
     };
     let (layer, guard) = AgentLayer::new().with_background_writer(SlowDisk, queue);
     let stats = layer.stats();

@@ -110,6 +110,7 @@ fn a_full_queue_makes_producers_wait_and_loses_nothing() {
     let queue = Queue {
         capacity: std::num::NonZeroUsize::new(4).unwrap(),
         when_full: WhenFull::Block,
+        ..Queue::default()
     };
     let (layer, guard) = AgentLayer::new().with_background_writer(slow.clone(), queue);
     let stats = layer.stats();
@@ -131,6 +132,7 @@ fn lossy_mode_drops_when_full_and_counts_every_drop() {
     let queue = Queue {
         capacity: std::num::NonZeroUsize::new(1).unwrap(),
         when_full: WhenFull::Drop,
+        ..Queue::default()
     };
     let (layer, guard) = AgentLayer::new().with_background_writer(slow.clone(), queue);
     let stats = layer.stats();
@@ -218,6 +220,7 @@ fn dropping_the_guard_waits_for_a_slow_writer_to_drain_the_queue() {
     let queue = Queue {
         capacity: std::num::NonZeroUsize::new(1000).unwrap(),
         when_full: WhenFull::Block,
+        ..Queue::default()
     };
     let (layer, guard) = AgentLayer::new().with_background_writer(slow.clone(), queue);
     let stats = layer.stats();

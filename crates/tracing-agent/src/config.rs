@@ -189,6 +189,8 @@ pub struct Logging {
     pub output: Output,
     /// `logging.queue`: the queue between the agent and the writer thread.
     pub queue: Queue,
+    /// `logging.durability`: what a crash may cost (see [`Durability`]).
+    pub durability: Durability,
     /// `logging.privacy`: redaction and keyed hashing.
     pub privacy: Privacy,
 }
@@ -402,14 +404,31 @@ impl TryFrom<OutputDoc> for Output {
                 directory,
                 file_prefix,
                 ..
-            } => directory
-                .map(|directory| Output::Rolling {
-                    directory,
-                    file_prefix: file_prefix.unwrap_or_else(default_prefix),
-                })
-                .ok_or_else(|| "`output` with `to: rolling` needs `directory: DIR`".to_owned()),
+            } => {
+                let file_prefix = file_prefix.unwrap_or_else(default_prefix);
+                check_prefix(&file_prefix)?;
+                directory
+                    .map(|directory| Output::Rolling {
+                        directory,
+                        file_prefix,
+                    })
+                    .ok_or_else(|| "`output` with `to: rolling` needs `directory: DIR`".to_owned())
+            }
         }
     }
+}
+
+/// A prefix is a file name, never a path: `../x` or `a/b` would write outside `directory`
+/// (and outside what `retention.logs_days` prunes).
+fn check_prefix(prefix: &str) -> Result<(), String> {
+    let bad =
+        prefix.is_empty() || prefix == "." || prefix == ".." || prefix.contains(['/', '\\', '\0']);
+    if bad {
+        return Err(format!(
+            "`output.file_prefix` must be a plain file name (no `/`, `\\`, `..`), not {prefix:?}"
+        ));
+    }
+    Ok(())
 }
 
 fn default_prefix() -> String {
@@ -417,21 +436,62 @@ fn default_prefix() -> String {
 }
 
 /// `logging.queue:` the bounded queue between the agent's threads and the writer thread.
+///
+/// ```
+/// use tracing_agent::config::Config;
+/// let config = Config::from_yaml_str("logging:\n  queue:\n    block_timeout: 2s\n").unwrap();
+/// assert_eq!(config.logging.queue.block_timeout, std::time::Duration::from_secs(2));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Queue {
-    /// Events the queue holds before `when_full` applies.
+    /// Events the queue holds before `when_full` applies, at most [`MAX_QUEUE_CAPACITY`]
+    /// (the queue's slots are allocated up front).
+    #[serde(deserialize_with = "queue_capacity")]
     pub capacity: NonZeroUsize,
     /// What a full queue does.
     pub when_full: WhenFull,
+    /// With `when_full: block`, how long a producer waits for room before the writer is
+    /// declared stuck (said once on stderr); while it stays stuck, events are dropped and
+    /// counted instead of waited for. Default 5 s.
+    #[serde(deserialize_with = "block_timeout")]
+    pub block_timeout: std::time::Duration,
 }
+
+/// The largest `logging.queue.capacity`: about 40 MB of queue slots, allocated at start.
+pub const MAX_QUEUE_CAPACITY: usize = 1 << 20;
 
 impl Default for Queue {
     fn default() -> Self {
         Queue {
             capacity: NonZeroUsize::new(8192).expect("not zero"),
             when_full: WhenFull::Block,
+            block_timeout: std::time::Duration::from_secs(5),
         }
+    }
+}
+
+fn queue_capacity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NonZeroUsize, D::Error> {
+    // Read as u128 so that a huge number is refused with this message, not an overflow.
+    let capacity = u128::deserialize(d)?;
+    match usize::try_from(capacity).ok().and_then(NonZeroUsize::new) {
+        Some(capacity) if capacity.get() <= MAX_QUEUE_CAPACITY => Ok(capacity),
+        _ => Err(serde::de::Error::custom(format!(
+            "logging.queue.capacity: {capacity} is not between 1 and {MAX_QUEUE_CAPACITY}"
+        ))),
+    }
+}
+
+fn block_timeout<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    match humantime::parse_duration(text.trim()) {
+        Ok(timeout) if !timeout.is_zero() => Ok(timeout),
+        Ok(_) => Err(serde::de::Error::custom(
+            "logging.queue.block_timeout: 0 would drop at once: use `when_full: drop` for that",
+        )),
+        Err(error) => Err(serde::de::Error::custom(format!(
+            "logging.queue.block_timeout: `{text}` is not a duration like \"5s\": {error}"
+        ))),
     }
 }
 
@@ -439,11 +499,30 @@ impl Default for Queue {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WhenFull {
-    /// The producer waits: nothing is lost (the default).
+    /// The producer waits (up to `block_timeout`): nothing is lost while the writer keeps
+    /// up (the default).
     #[default]
     Block,
     /// The event is dropped and counted: the agent never waits.
     Drop,
+}
+
+/// `logging.durability:` which events a crash may cost, named by what it promises.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    /// Events go through the background queue: the agent never waits on I/O. Nothing is
+    /// lost on a clean exit (the `FlushGuard` drops), on `process::exit` after
+    /// [`flush`](crate::flush), or on SIGTERM/SIGINT with
+    /// [`flush_on_signals`](crate::flush_on_signals); a SIGKILL or an abort loses what is
+    /// still queued.
+    #[default]
+    Queued,
+    /// Each event is written (one `write(2)`) on the calling thread before the call that
+    /// made it returns: a SIGKILL loses at most the event in flight. The agent waits on
+    /// the disk. Not an `fsync`: a power loss can still lose what the kernel had not yet
+    /// written.
+    WriteThrough,
 }
 
 /// `logging.privacy:`

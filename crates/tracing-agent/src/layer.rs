@@ -21,14 +21,14 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::config::{Config, ConfigError, Queue};
+use crate::config::{Config, ConfigError, Durability, Queue};
 use crate::guard::KillSwitch;
 use crate::interest::OwnInterest;
 use crate::metrics::Metrics;
 use crate::output::{self, FlushGuard};
 use crate::scope::Hooks;
 use crate::settings::Settings;
-use crate::sink::{Emitter, SinkStats};
+use crate::sink::{Emitter, LineWriter, SinkStats};
 
 /// The layer that writes one JSON event per tool call, LLM call, run start and stop.
 ///
@@ -95,8 +95,8 @@ impl AgentLayer {
         queue: Queue,
     ) -> (Self, FlushGuard) {
         let parts = self.into_parts();
-        let (non_blocking, guard) = output::background(writer, queue, &parts.stats);
-        (AgentLayer::build(non_blocking, parts), guard)
+        let (lines, guard) = output::background(writer, queue, &parts.stats);
+        (AgentLayer::build_lines(lines, parts), guard)
     }
 
     /// Which metrics to record through the `metrics` facade (default: [`Metrics::new`]);
@@ -114,8 +114,9 @@ impl AgentLayer {
         self
     }
 
-    /// A layer configured by `config`: its fields, privacy, prices, metrics and output
-    /// (always written by a background thread; keep the guard until the end of `main`).
+    /// A layer configured by `config`: its fields, privacy, prices, metrics, output and
+    /// durability (`logging.durability`: a background thread by default; keep the guard
+    /// until the end of `main`).
     pub fn from_config(config: &Config) -> Result<(Self, FlushGuard), ConfigError> {
         let parts = Parts {
             settings: Arc::new(Settings::from_config(config)?),
@@ -124,14 +125,17 @@ impl AgentLayer {
             enabled: config.logging.events.enabled,
         };
         let writer = output::open(&config.logging.output, config.retention.logs_days.get())?;
-        let (non_blocking, guard) = output::background(writer, config.logging.queue, &parts.stats);
+        let (lines, guard) = match config.logging.durability {
+            Durability::Queued => output::background(writer, config.logging.queue, &parts.stats),
+            Durability::WriteThrough => (output::direct(writer), FlushGuard::direct()),
+        };
         let kill_file = config
             .guards
             .kill_file
             .as_ref()
             .map(|path| KillSwitch::global().watch_file(path));
         Ok((
-            AgentLayer::build(non_blocking, parts),
+            AgentLayer::build_lines(lines, parts),
             guard.watching(kill_file),
         ))
     }
@@ -156,9 +160,13 @@ impl AgentLayer {
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
+        AgentLayer::build_lines(Emitter::lines_of(make_writer), parts)
+    }
+
+    fn build_lines(lines: Box<dyn LineWriter>, parts: Parts) -> Self {
         parts.stats.count_losses_in_metrics(parts.metrics.is_on());
         crate::clock::calibrate();
-        let emitter = Emitter::new(make_writer, parts.settings, parts.stats, parts.metrics);
+        let emitter = Emitter::with_lines(lines, parts.settings, parts.stats, parts.metrics);
         AgentLayer {
             hooks: Hooks::new(Arc::new(emitter)),
             enabled: parts.enabled,

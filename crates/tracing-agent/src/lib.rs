@@ -84,7 +84,7 @@ pub use error_class::ErrorClass;
 pub use guard::{KillFileWatch, KillSwitch, Limits, Refused, Remaining};
 pub use layer::AgentLayer;
 pub use llm::{record_llm, LlmUsage};
-pub use output::{FlushGuard, FLUSH_TIMEOUT};
+pub use output::{flush, flush_on_signals, FlushGuard, Unflushed, CHECK_PATH_EVERY, FLUSH_TIMEOUT};
 pub use redact::REDACTED;
 pub use run::{Guarded, Retry, Run, RunMeta};
 pub use schema::{EventKind, EventRecord, RunUsage, Status, StopReason, Stopped, SCHEMA_VERSION};

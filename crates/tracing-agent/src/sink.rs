@@ -13,28 +13,33 @@ use crate::metrics::Metrics;
 use crate::schema::Event;
 use crate::settings::Settings;
 
-/// Counters of what the sink wrote and what it could not.
+/// Counters of what became of every event: at any moment, every event the layer made is
+/// in exactly one of `written`, `queued`, `dropped` and `failed`.
 ///
 /// Get a handle with [`AgentLayer::stats`](crate::AgentLayer::stats) before installing
 /// the layer; the counts keep updating after it is installed.
+///
+/// ```
+/// let layer = tracing_agent::AgentLayer::new().with_writer(std::io::sink);
+/// let stats = layer.stats();
+/// assert_eq!((stats.written(), stats.queued(), stats.dropped(), stats.failed()), (0, 0, 0, 0));
+/// ```
 #[derive(Debug, Default)]
 pub struct SinkStats {
     written: AtomicU64,
     failed: AtomicU64,
     reported: AtomicBool,
-    /// The background writer's count of events dropped from a full queue (lossy mode).
-    dropped: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter>,
+    dropped: AtomicU64,
     dropped_reported: AtomicBool,
-    /// Lines the background writer has finished with (written or failed).
-    settled: AtomicU64,
-    /// Drops already added to `agent_events_dropped_total`.
-    dropped_in_metrics: AtomicU64,
+    queued: AtomicU64,
     /// Whether losses go to `agent_events_dropped_total` (metrics are on).
     losses_in_metrics: AtomicBool,
 }
 
 impl SinkStats {
-    /// Events handed whole to the writer (with a background writer: queued for it).
+    /// Events the writer accepted whole: written to the file, pipe or writer (with a
+    /// background writer: by its thread, not merely queued for it). Written means handed
+    /// to the operating system, not `fsync`ed.
     pub fn written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
     }
@@ -44,34 +49,35 @@ impl SinkStats {
         self.failed.load(Ordering::Relaxed)
     }
 
-    /// Events dropped because the background queue was full (only with `when_full: drop`).
+    /// Events dropped unwritten: the background queue was full (`when_full: drop`), or the
+    /// writer was stuck for longer than `block_timeout` (`when_full: block`).
     pub fn dropped(&self) -> u64 {
-        self.dropped
-            .get()
-            .map_or(0, |counter| counter.dropped_lines() as u64)
+        self.dropped.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn watch_dropped(&self, counter: tracing_appender::non_blocking::ErrorCounter) {
-        let _ = self.dropped.set(counter);
+    /// Events in the background queue now, not yet written nor failed: what a crash
+    /// would lose. Always 0 with a writer on the calling thread.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
     }
 
-    /// The background writer finished with one line.
-    pub(crate) fn settle(&self) {
-        self.settled.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Lines handed to the background writer that it has not finished with yet.
-    pub(crate) fn unsettled(&self) -> u64 {
-        let expected = self.written().saturating_sub(self.dropped());
-        expected.saturating_sub(self.settled.load(Ordering::Relaxed))
-    }
-
-    /// Counts `count` events lost at shutdown (still queued when the flush timed out).
-    pub(crate) fn lose(&self, count: u64) {
-        self.failed.fetch_add(count, Ordering::Relaxed);
-        if self.losses_in_metrics.load(Ordering::Relaxed) {
-            crate::metrics::events_lost(count);
+    /// The background writer finished with one queued line; `written` says how.
+    pub(crate) fn settle(&self, written: bool) {
+        if written {
+            self.written.fetch_add(1, Ordering::Relaxed);
         }
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// One more line in the queue; counted before it is sent, so that `queued` never
+    /// goes below zero when the writer takes it at once.
+    pub(crate) fn enqueue(&self) {
+        self.queued.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A line counted by [`enqueue`](Self::enqueue) that never made it into the queue.
+    pub(crate) fn unqueue(&self) {
+        self.queued.fetch_sub(1, Ordering::Relaxed);
     }
 
     pub(crate) fn count_losses_in_metrics(&self, on: bool) {
@@ -81,20 +87,11 @@ impl SinkStats {
     /// Counts an event the producer could not hand over. With a background writer that
     /// means its thread is gone, which is worth saying.
     fn fail_to_hand_over(&self, error: &io::Error) {
-        let hint = if self.dropped.get().is_some() {
-            "; the background writer has stopped: was the FlushGuard dropped early?"
-        } else {
-            ""
-        };
-        self.fail_with(error, hint);
+        self.fail(error);
     }
 
     /// Counts a failed write and reports the first one on stderr.
     pub(crate) fn fail(&self, error: &io::Error) {
-        self.fail_with(error, "");
-    }
-
-    fn fail_with(&self, error: &io::Error, hint: &str) {
         self.failed.fetch_add(1, Ordering::Relaxed);
         if self.losses_in_metrics.load(Ordering::Relaxed) {
             crate::metrics::events_lost(1);
@@ -104,23 +101,19 @@ impl SinkStats {
             // are in `SinkStats::failed`.
             let _ = writeln!(
                 io::stderr(),
-                "tracing-agent: could not write an event ({error}{hint}); further failures are counted, not reported"
+                "tracing-agent: could not write an event ({error}); further failures are counted, not reported"
             );
         }
     }
 
-    /// Notices drops of the lossy queue (counted by its producer side, which we do not
-    /// see): adds new ones to the metric, reports the first on stderr.
-    fn check_dropped(&self) {
-        if self.dropped.get().is_none() {
-            return;
+    /// Counts an event dropped unwritten; the first drop is reported on stderr unless
+    /// `said` reports it already (a stuck writer says so itself).
+    pub(crate) fn drop_one(&self, said: bool) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        if self.losses_in_metrics.load(Ordering::Relaxed) {
+            crate::metrics::events_lost(1);
         }
-        let dropped = self.dropped();
-        let seen = self.dropped_in_metrics.swap(dropped, Ordering::Relaxed);
-        if dropped > seen && self.losses_in_metrics.load(Ordering::Relaxed) {
-            crate::metrics::events_lost(dropped - seen);
-        }
-        if dropped > 0 && !self.dropped_reported.swap(true, Ordering::Relaxed) {
+        if !self.dropped_reported.swap(true, Ordering::Relaxed) && !said {
             let _ = writeln!(
                 io::stderr(),
                 "tracing-agent: the event queue was full and an event was dropped (when_full: drop); further drops are counted, not reported"
@@ -129,9 +122,17 @@ impl SinkStats {
     }
 }
 
+/// What became of a line handed to a [`LineWriter`].
+pub(crate) enum Handed {
+    /// Written whole.
+    Written,
+    /// In the background queue (counted there) or dropped from it (counted there too).
+    Queued,
+}
+
 /// A writer erased to one object-safe call, so `AgentLayer` needs no type parameter.
-trait LineWriter: Send + Sync {
-    fn write_line(&self, line: &[u8]) -> io::Result<()>;
+pub(crate) trait LineWriter: Send + Sync {
+    fn write_line(&self, line: &[u8]) -> io::Result<Handed>;
 }
 
 struct MakeWriterLines<W>(W);
@@ -140,12 +141,13 @@ impl<W> LineWriter for MakeWriterLines<W>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync,
 {
-    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+    fn write_line(&self, line: &[u8]) -> io::Result<Handed> {
         let mut writer = self.0.make_writer();
         // One `write_all` per event: a line-buffered or appending writer then never
         // interleaves two events.
         writer.write_all(line)?;
-        writer.flush()
+        writer.flush()?;
+        Ok(Handed::Written)
     }
 }
 
@@ -158,6 +160,8 @@ pub(crate) struct Emitter {
 }
 
 impl Emitter {
+    /// An emitter writing through `make_writer` on the calling thread.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn new<W>(
         make_writer: W,
         settings: Arc<Settings>,
@@ -167,8 +171,26 @@ impl Emitter {
     where
         W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
     {
+        Emitter::with_lines(Emitter::lines_of(make_writer), settings, stats, metrics)
+    }
+
+    /// `make_writer` as a line writer, writing on the calling thread.
+    pub(crate) fn lines_of<W>(make_writer: W) -> Box<dyn LineWriter>
+    where
+        W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    {
+        Box::new(MakeWriterLines(make_writer))
+    }
+
+    /// An emitter writing through `writer` (a background queue or a durable target).
+    pub(crate) fn with_lines(
+        writer: Box<dyn LineWriter>,
+        settings: Arc<Settings>,
+        stats: Arc<SinkStats>,
+        metrics: Metrics,
+    ) -> Self {
         Emitter {
-            writer: Box::new(MakeWriterLines(make_writer)),
+            writer,
             stats,
             settings,
             metrics,
@@ -199,10 +221,10 @@ impl Emitter {
                 return;
             }
             match catch_unwind(AssertUnwindSafe(|| self.writer.write_line(line))) {
-                Ok(Ok(())) => {
+                Ok(Ok(Handed::Written)) => {
                     self.stats.written.fetch_add(1, Ordering::Relaxed);
-                    self.stats.check_dropped();
                 }
+                Ok(Ok(Handed::Queued)) => {}
                 Ok(Err(error)) => self.stats.fail_to_hand_over(&error),
                 Err(_) => self.stats.fail(&io::Error::other("the writer panicked")),
             }
