@@ -112,8 +112,10 @@ impl Run {
         let span = tracing::info_span!(
             target: "tracing_agent::run",
             "invoke_agent",
-            run_id = %run_id,
-            gen_ai.agent.name = %meta.agent,
+            // As `str`, not `%`: `fmt` escapes strings, so a newline in either cannot
+            // forge a line of its text output (as `model` and the versions never could).
+            run_id = run_id.as_str(),
+            gen_ai.agent.name = meta.agent.as_str(),
             gen_ai.operation.name = "invoke_agent",
             gen_ai.request.model = meta.model.as_deref(),
             prompt_version = meta.prompt_version.as_deref(),
