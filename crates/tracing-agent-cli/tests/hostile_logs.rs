@@ -150,3 +150,33 @@ fn values_that_would_forge_rows_or_drive_the_terminal_are_shown_escaped() {
     assert_eq!(missing.code, Some(1));
     assert_inert(&missing.stderr);
 }
+
+/// Input that never ends a line (`/dev/zero`), bounded here: a little over the 16 MiB
+/// line limit, then one real run.
+fn zeros_then(log: &str) -> String {
+    let mut input = "\0".repeat(17 << 20);
+    input.push('\n');
+    input.push_str(log);
+    input
+}
+
+#[test]
+fn a_runaway_line_ends_with_a_clear_warning_and_the_rest_is_read() {
+    let log = start("after-zeros", 1_732_442_400_000, "a", "m");
+    let out = cli(&["runs", "-"], &zeros_then(&log));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("after-zeros"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("<stdin>:1: longer than 16 MiB"),
+        "{}",
+        out.stderr
+    );
+
+    let hash = cli(&["hash"], &zeros_then("{}\n"));
+    assert_eq!(hash.code, Some(1));
+    assert_eq!(hash.stdout, "\n44136fa355b3678a1146ad16\n");
+    assert_eq!(
+        hash.stderr,
+        "tracing-agent hash: line 1: longer than 16 MiB, not read\n"
+    );
+}
