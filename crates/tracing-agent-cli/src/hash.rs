@@ -4,6 +4,7 @@ use std::io::{self, BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
 use tracing_agent::hash::{canonical_json_of_text, hmac_sha24, sha24_of_json_text};
+use tracing_agent::read::DEFAULT_MAX_LINE;
 
 /// Hashes `json`, or every line of `input` without it; errors go to `err` (stderr),
 /// each as it happens.
@@ -26,7 +27,11 @@ pub(crate) fn run(
             return ExitCode::from(2);
         }
     };
-    let mut hasher = Hasher { key, err };
+    let mut hasher = Hasher {
+        key,
+        err,
+        max_line: DEFAULT_MAX_LINE,
+    };
     let mut out = BufWriter::new(out);
     let result = match json {
         Some(text) => hasher
@@ -50,6 +55,9 @@ pub(crate) fn run(
 struct Hasher<'a> {
     key: Option<Vec<u8>>,
     err: &'a mut dyn Write,
+    /// Longer lines are skipped unread (with an error), so that input without newlines
+    /// (`< /dev/zero`) cannot take all memory: the event reader's limit.
+    max_line: usize,
 }
 
 impl Hasher<'_> {
@@ -58,17 +66,30 @@ impl Hasher<'_> {
         let mut failed = 0;
         let mut line = Vec::new();
         for line_no in 1.. {
-            line.clear();
-            if input.read_until(b'\n', &mut line)? == 0 {
+            let Some(too_long) = read_line(&mut input, &mut line, self.max_line)? else {
                 break;
-            }
-            let text = line.strip_suffix(b"\n").unwrap_or(&line);
-            let ok = match std::str::from_utf8(text) {
-                Ok(text) => self.hash_one(text, Some(line_no), out)?,
-                Err(error) => {
-                    self.report(Some(line_no), &format!("not UTF-8 ({error})"));
-                    writeln!(out)?;
-                    false
+            };
+            let ok = if too_long {
+                let mib = self.max_line >> 20;
+                let limit = if mib > 0 {
+                    format!("{mib} MiB")
+                } else {
+                    format!("{} bytes", self.max_line)
+                };
+                let _ = writeln!(
+                    self.err,
+                    "tracing-agent hash: line {line_no}: longer than {limit}, not read"
+                );
+                writeln!(out)?;
+                false
+            } else {
+                match std::str::from_utf8(&line) {
+                    Ok(text) => self.hash_one(text, Some(line_no), out)?,
+                    Err(error) => {
+                        self.report(Some(line_no), &format!("not UTF-8 ({error})"));
+                        writeln!(out)?;
+                        false
+                    }
                 }
             };
             failed += usize::from(!ok);
@@ -113,5 +134,91 @@ impl Hasher<'_> {
                 "tracing-agent hash: argument: not JSON: {message}"
             ),
         };
+    }
+}
+
+/// Reads the next line into `line` without its `\n`, keeping at most `max` bytes of it:
+/// `None` at the end of the input, else whether the line was longer (then `line` is
+/// empty and the rest of the line was read past, not kept).
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
+    line.clear();
+    let mut too_long = false;
+    let mut started = false;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if buf.is_empty() {
+            return Ok(started.then_some(too_long));
+        }
+        started = true;
+        let newline = buf.iter().position(|&b| b == b'\n');
+        let chunk = &buf[..newline.unwrap_or(buf.len())];
+        if !too_long {
+            if line.len() + chunk.len() > max {
+                too_long = true;
+                line.clear();
+                line.shrink_to(max.min(64 << 10));
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        let used = newline.map_or(buf.len(), |at| at + 1);
+        input.consume(used);
+        if newline.is_some() {
+            return Ok(Some(too_long));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash_with_limit(input: impl BufRead, max_line: usize) -> (String, String, usize) {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let failed = Hasher {
+            key: None,
+            err: &mut err,
+            max_line,
+        }
+        .hash_lines(input, &mut out)
+        .unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+            failed,
+        )
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_skipped_with_an_error_and_the_rest_is_hashed() {
+        let mut input = vec![b'['; 100];
+        input.extend_from_slice(b"\n{}\n1");
+        let (out, err, failed) = hash_with_limit(input.as_slice(), 10);
+        assert_eq!(failed, 1);
+        assert_eq!(
+            out,
+            "\n44136fa355b3678a1146ad16\n6b86b273ff34fce19d6b804e\n"
+        );
+        assert_eq!(
+            err,
+            "tracing-agent hash: line 1: longer than 10 bytes, not read\n"
+        );
+        // Exactly at the limit is read.
+        let (out, _, failed) = hash_with_limit(&b"{ }\n"[..], 3);
+        assert_eq!((out.as_str(), failed), ("44136fa355b3678a1146ad16\n", 0));
+    }
+
+    #[test]
+    fn input_without_newlines_is_not_kept() {
+        // A reader of zeros that never ends a line: memory stays at the limit.
+        let zeros = io::Read::take(io::repeat(0), 8 << 20);
+        let (out, err, failed) = hash_with_limit(io::BufReader::new(zeros), 1 << 20);
+        assert_eq!((out.as_str(), failed), ("\n", 1));
+        assert!(err.contains("line 1: longer than 1 MiB"), "{err}");
     }
 }

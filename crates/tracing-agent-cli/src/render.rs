@@ -4,6 +4,7 @@
 //! Styles are written as ANSI codes into [`anstream`] streams, which drop them when the
 //! stream is not a terminal or `NO_COLOR` is set: one rendering path, plain or colored.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -24,15 +25,16 @@ pub(crate) fn duration(ms: u64) -> String {
     if ms < 1000 {
         return format!("{ms}ms");
     }
-    let tenths = (ms + 50) / 100;
+    // Saturating: a log may claim any duration, and a debug build would panic.
+    let tenths = ms.saturating_add(50) / 100;
     if tenths < 600 {
         return format!("{}.{}s", tenths / 10, tenths % 10);
     }
-    let secs = (ms + 500) / 1000;
+    let secs = ms.saturating_add(500) / 1000;
     if secs < 3600 {
         return format!("{}m{:02}s", secs / 60, secs % 60);
     }
-    let mins = (secs + 30) / 60;
+    let mins = secs.saturating_add(30) / 60;
     format!("{}h{:02}m", mins / 60, mins % 60)
 }
 
@@ -45,9 +47,40 @@ pub(crate) fn spend(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
-/// UTC, RFC 3339, to the second: `2024-11-24T10:00:00Z`.
+/// The last millisecond RFC 3339 can write: 9999-12-31T23:59:59.999Z.
+const LAST_RFC3339_MS: u64 = 253_402_300_799_999;
+
+/// UTC, RFC 3339, to the second: `2024-11-24T10:00:00Z`. A time past year 9999 (only a
+/// corrupt or hostile log has one) is shown as its number, rather than panicking and
+/// taking the whole listing with it.
 pub(crate) fn timestamp(ms: u64) -> String {
+    if ms > LAST_RFC3339_MS {
+        return format!("ts_ms={ms}");
+    }
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+/// `text` with every character that could act on a terminal or fake a line written as
+/// a visible escape (`\u{1b}`): C0 and C1 controls, DEL, and the bidi overrides and
+/// isolates that reorder what is shown. Every value from a log goes through this before
+/// it is printed for a person: a log is data, and may be written by anyone.
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut clean = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            clean.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            clean.push(c);
+        }
+    }
+    Cow::Owned(clean)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `-` for what is unknown, so every cell has something and columns stay readable.
@@ -68,11 +101,14 @@ pub(crate) struct Cell {
 }
 
 impl Cell {
+    /// A cell of `text`, made [`printable`]: cells hold values from the log.
     pub fn new(text: impl Into<String>, style: Style) -> Self {
-        Cell {
-            text: text.into(),
-            style,
-        }
+        let text = text.into();
+        let text = match printable(&text) {
+            Cow::Borrowed(_) => text,
+            Cow::Owned(clean) => clean,
+        };
+        Cell { text, style }
     }
 
     pub fn plain(text: impl Into<String>) -> Self {
@@ -244,6 +280,12 @@ pub(crate) fn stop_reason_cell(reason: Option<&str>) -> Cell {
 /// `tracing-agent runs: warning: ...`, for stderr. A warning that cannot be written has
 /// no one to warn.
 pub(crate) fn warning(err: &mut dyn Write, command: &str, message: &str) {
+    // Line by line: a warning may have several, each of them made printable.
+    let message = message
+        .split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n");
     let _ = writeln!(
         err,
         "tracing-agent {command}: {NOTE}warning{NOTE:#}: {message}"
@@ -252,6 +294,11 @@ pub(crate) fn warning(err: &mut dyn Write, command: &str, message: &str) {
 
 /// `tracing-agent runs: error: ...`, for stderr.
 pub(crate) fn error(err: &mut dyn Write, command: &str, message: &str) {
+    let message = message
+        .split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n");
     let _ = writeln!(err, "tracing-agent {command}: {BAD}error{BAD:#}: {message}");
 }
 
@@ -287,6 +334,24 @@ mod tests {
     fn times_are_utc_to_the_second() {
         assert_eq!(timestamp(1_732_442_400_999), "2024-11-24T10:00:00Z");
         assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(LAST_RFC3339_MS), "9999-12-31T23:59:59Z");
+        assert_eq!(timestamp(LAST_RFC3339_MS + 1), "ts_ms=253402300800000");
+        assert_eq!(timestamp(u64::MAX), format!("ts_ms={}", u64::MAX));
+    }
+
+    #[test]
+    fn durations_of_any_size_do_not_overflow() {
+        assert_eq!(duration(u64::MAX), "5124095576030h26m");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_acted_on() {
+        assert_eq!(printable("plain é 中"), "plain é 中");
+        assert!(matches!(printable("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable("a\nb\u{1b}]0;t\u{7}\u{7f}\u{85}\u{9b}\u{202e}\u{2066}z"),
+            "a\\u{a}b\\u{1b}]0;t\\u{7}\\u{7f}\\u{85}\\u{9b}\\u{202e}\\u{2066}z"
+        );
     }
 
     #[test]

@@ -162,7 +162,13 @@ fn summarize(events: &[EventRecord]) -> Option<RunSummary> {
 /// Width of the labels of the run's facts, so the two blocks of them line up.
 const LABEL: usize = 16;
 
+/// One fact, its value from the log and so made printable.
 fn fact(out: &mut impl Write, label: &str, value: &str) -> io::Result<()> {
+    fact_styled(out, label, &render::printable(value))
+}
+
+/// One fact whose value is already styled, from printable parts.
+fn fact_styled(out: &mut impl Write, label: &str, value: &str) -> io::Result<()> {
     writeln!(out, "{HEADER}{label:<LABEL$}{HEADER:#}{value}")
 }
 
@@ -195,7 +201,7 @@ fn story(
         }
         fact(out, "started", &render::timestamp(summary.started_ms()))?;
     } else {
-        fact(
+        fact_styled(
             out,
             "versions",
             &format!("{NOTE}unknown: no run_start event in the input{NOTE:#}"),
@@ -206,7 +212,7 @@ fn story(
             "its first event in the input"
         };
         let started = render::timestamp(summary.started_ms());
-        fact(out, "started", &format!("{started} {DIM}({how}){DIM:#}"))?;
+        fact_styled(out, "started", &format!("{started} {DIM}({how}){DIM:#}"))?;
     }
 
     events.retain(|e| matches!(e.kind, EventKind::ToolResult | EventKind::LlmResult));
@@ -235,7 +241,7 @@ fn story(
     match summary.stop_reason() {
         Some(reason) => {
             let cell = render::stop_reason_cell(Some(reason));
-            fact(out, "stop_reason", &cell.styled())?;
+            fact_styled(out, "stop_reason", &cell.styled())?;
             if let Some(ms) = summary.duration_ms() {
                 fact(out, "duration", &render::duration(ms))?;
             }
@@ -243,7 +249,7 @@ fn story(
         }
         None => {
             let last = render::timestamp(summary.last_ts_ms());
-            fact(
+            fact_styled(
                 out,
                 "stop_reason",
                 &format!(
@@ -333,7 +339,7 @@ fn steps(
     for event in events {
         if let Some(step) = event.step_id {
             gap(&mut table, next_expected, step.saturating_sub(1));
-            next_expected = next_expected.max(step + 1);
+            next_expected = next_expected.max(step.saturating_add(1));
         }
         let indent = "  ".repeat(depth(event));
         let step = event.step_id.map_or("?".to_owned(), |s| s.to_string());
@@ -371,9 +377,11 @@ fn steps(
                 Ok(value) => serde_json::to_string(&value).unwrap_or_default(),
                 Err(_) => args.as_str().to_owned(),
             };
+            let args = render::printable(&args);
             extras.push((row_index, column, format!("args {args}")));
         }
         if let Some(error) = &event.hash_error {
+            let error = render::printable(error);
             extras.push((row_index, column, format!("hash_error {error}")));
         }
     }

@@ -124,10 +124,12 @@ impl RunSummary {
             }
             EventKind::RunStart => {}
             EventKind::ToolResult => {
-                self.seen.steps += 1;
-                self.seen.tool_calls += 1;
+                // Saturating, as every sum here: a log may hold any numbers, and a
+                // debug build would panic where a release one wraps to nonsense.
+                self.seen.steps = self.seen.steps.saturating_add(1);
+                self.seen.tool_calls = self.seen.tool_calls.saturating_add(1);
                 if event.status == Some(Status::Error) {
-                    self.seen.tool_errors += 1;
+                    self.seen.tool_errors = self.seen.tool_errors.saturating_add(1);
                 }
                 if let Some(tool) = event.tool.as_deref() {
                     if let Err(at) = self.tools.binary_search_by(|known| (**known).cmp(tool)) {
@@ -136,11 +138,16 @@ impl RunSummary {
                 }
             }
             EventKind::LlmResult => {
-                self.seen.steps += 1;
-                self.seen.llm_calls += 1;
+                self.seen.steps = self.seen.steps.saturating_add(1);
+                self.seen.llm_calls = self.seen.llm_calls.saturating_add(1);
                 if let Some(usage) = &event.usage {
-                    self.seen.input_tokens += usage.input_tokens.unwrap_or(0);
-                    self.seen.output_tokens += usage.output_tokens.unwrap_or(0);
+                    let seen = &mut self.seen;
+                    seen.input_tokens = seen
+                        .input_tokens
+                        .saturating_add(usage.input_tokens.unwrap_or(0));
+                    seen.output_tokens = seen
+                        .output_tokens
+                        .saturating_add(usage.output_tokens.unwrap_or(0));
                     if let Some(spend) = usage.spend_usd {
                         *self.seen.spend_usd.get_or_insert(0.0) += spend;
                     }
@@ -393,6 +400,19 @@ mod tests {
         assert_eq!(run.agent(), Some("a1"));
         assert_eq!(run.parent_run_id(), Some("p"));
         assert_eq!(run.spend_usd(), Some(0.5));
+    }
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        let max = u64::MAX;
+        let big = format!(
+            r#"{{"run_id":"r","kind":"llm_result","ts_ms":1,"usage":{{"input_tokens":{max},"output_tokens":{max}}}}}"#
+        );
+        let small = r#"{"run_id":"r","kind":"llm_result","ts_ms":2,"usage":{"input_tokens":2,"output_tokens":3}}"#;
+        let run = summary(&[&big, small, small]);
+        assert_eq!(run.input_tokens(), u64::MAX);
+        assert_eq!(run.output_tokens(), u64::MAX);
+        assert_eq!(run.llm_calls(), 3);
     }
 
     #[test]

@@ -684,20 +684,52 @@ impl Config {
 
     /// Reads a YAML file; a file that does not exist means all defaults.
     pub fn from_yaml_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        use std::io::Read as _;
         let path = path.as_ref();
-        match std::fs::read_to_string(path) {
-            Ok(yaml) => Config::parse(&yaml, Some(path)),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(error) => Err(ConfigError {
-                file: Some(path.to_owned()),
-                line: None,
-                column: None,
-                message: format!("cannot read the file: {error}"),
-            }),
-        }
+        let cannot_read = |error: std::io::Error| ConfigError {
+            file: Some(path.to_owned()),
+            line: None,
+            column: None,
+            message: format!("cannot read the file: {error}"),
+        };
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Config::default())
+            }
+            Err(error) => return Err(cannot_read(error)),
+        };
+        // Read no more than the limit (and one byte to know it was passed), whatever the
+        // file's size says: it may be a pipe, or growing.
+        let mut yaml = String::new();
+        file.take(MAX_CONFIG_BYTES as u64 + 1)
+            .read_to_string(&mut yaml)
+            .map_err(cannot_read)?;
+        Config::parse(&yaml, Some(path))
     }
 
     fn parse(yaml: &str, file: Option<&Path>) -> Result<Config, ConfigError> {
+        let at = |line: Option<usize>, column: Option<usize>, message: String| ConfigError {
+            file: file.map(Path::to_owned),
+            line,
+            column,
+            message,
+        };
+        // Checked before the parser sees the text: its time grows with the square of the
+        // nesting depth, and its memory many times the size (a 96 MB file peaked at 9 GB).
+        if yaml.len() > MAX_CONFIG_BYTES {
+            return Err(at(
+                None,
+                None,
+                format!(
+                    "the config is larger than {} KiB: not read (a config is a few KiB)",
+                    MAX_CONFIG_BYTES >> 10
+                ),
+            ));
+        }
+        if let Some((line, column, what)) = too_deep(yaml) {
+            return Err(at(Some(line), Some(column), what));
+        }
         // An empty document (or one holding only comments) is YAML's null: all defaults.
         if yaml.lines().all(|l| {
             let l = l.trim();
@@ -707,14 +739,91 @@ impl Config {
         }
         serde_yaml_ng::from_str(yaml).map_err(|error| {
             let location = error.location();
-            ConfigError {
-                file: file.map(Path::to_owned),
-                line: location.as_ref().map(|l| l.line()),
-                column: location.as_ref().map(|l| l.column()),
-                message: strip_location(&error.to_string()),
-            }
+            at(
+                location.as_ref().map(|l| l.line()),
+                location.as_ref().map(|l| l.column()),
+                strip_location(&error.to_string()),
+            )
         })
     }
+}
+
+/// A config larger than this is refused before it is parsed.
+const MAX_CONFIG_BYTES: usize = 1 << 20;
+
+/// Flow collections (`[`, `{`) nested deeper than this are refused before parsing.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// Block content starting further right than this (indentation and compact `- ` / `? `
+/// indicators, which nest a level each) is refused before parsing.
+const MAX_BLOCK_COLUMN: usize = 256;
+
+/// Where `yaml` nests deeper than a config ever needs, and what is wrong there (line and
+/// column 1-based). A scan of the text, not a parse: quoted strings and comments are
+/// skipped; brackets in plain scalars may count, which only matters past the limit.
+fn too_deep(yaml: &str) -> Option<(usize, usize, String)> {
+    let mut flow = 0usize;
+    for (n, line) in yaml.lines().enumerate() {
+        let bytes = line.as_bytes();
+        // Block nesting: where the content starts after indentation and indicators.
+        if flow == 0 {
+            let mut column = 0;
+            while let Some(&b) = bytes.get(column) {
+                let indicator = matches!(b, b'-' | b'?' | b':')
+                    && matches!(bytes.get(column + 1), None | Some(b' ' | b'\t'));
+                if b == b' ' || b == b'\t' {
+                    column += 1;
+                } else if indicator {
+                    column += 2;
+                } else {
+                    break;
+                }
+                if column > MAX_BLOCK_COLUMN {
+                    return Some((
+                        n + 1,
+                        column,
+                        format!(
+                            "nested deeper than a config may be: content starts past column {MAX_BLOCK_COLUMN}"
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut quote = None;
+        let mut escaped = false;
+        for (column, &b) in bytes.iter().enumerate() {
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' && q == b'"' {
+                        escaped = true;
+                    } else if b == q {
+                        quote = None;
+                    }
+                }
+                None => {
+                    match b {
+                        b'"' | b'\'' => quote = Some(b),
+                        b'#' if column == 0 || matches!(bytes[column - 1], b' ' | b'\t') => break,
+                        b'[' | b'{' => {
+                            flow += 1;
+                            if flow > MAX_FLOW_DEPTH {
+                                return Some((
+                                n + 1,
+                                column + 1,
+                                format!("nested deeper than {MAX_FLOW_DEPTH} levels of [ ] and {{ }}"),
+                            ));
+                            }
+                        }
+                        b']' | b'}' => flow = flow.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 /// serde_yaml_ng appends " at line L column C"; the location is kept apart instead.

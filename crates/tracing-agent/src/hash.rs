@@ -194,6 +194,23 @@ pub fn sha24<T: Serialize + ?Sized>(value: &T) -> Result<Sha24, HashError> {
     })
 }
 
+/// Whether `value` nests deeper than the hashers accept, with the error that says so:
+/// for code that must not walk a value on the stack (`serde_json::to_value`, which has no
+/// limit) before knowing it is not too deep. Map keys the hash refuses (integers) are
+/// let through here, as `serde_json` lets them through, so that what follows them is
+/// still measured.
+pub(crate) fn nesting_error<T: Serialize + ?Sized>(value: &T) -> Option<HashError> {
+    with_scratch(|scratch| {
+        scratch.lenient_keys = true;
+        let written = canonical::nested(scratch, value);
+        scratch.lenient_keys = false;
+        match written {
+            Err(e) if e.is_too_deep() => Some(e.into_public(None)),
+            _ => None,
+        }
+    })
+}
+
 /// The canonical JSON text [`sha24`] hashes.
 ///
 /// ```
@@ -311,9 +328,10 @@ impl ArgsHasher {
             return;
         }
         let key = scratch.write_key(&self.object, name);
-        let written = value
-            .serialize(&mut *scratch)
-            .and_then(|()| canonical::check_complete(scratch));
+        // One level down: the value sits in the arguments object, so the nesting limit
+        // falls where it does for the same object given as one value or as text.
+        let written =
+            canonical::nested(scratch, value).and_then(|()| canonical::check_complete(scratch));
         match written {
             Ok(()) => scratch.end_entry(key),
             Err(e) => self.error = Some(e.into_public(Some(name))),

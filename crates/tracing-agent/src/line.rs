@@ -194,7 +194,7 @@ fn opt_str(out: &mut Vec<u8>, value: Option<&str>) {
 }
 
 /// A JSON string with JSON's escapes (the same as Python's, which the hash module already
-/// writes fast), plus U+2028 and U+2029: some line readers break on them.
+/// writes fast), plus the [`LINE_BREAKS`]: some line readers break on them.
 fn str(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
     // Ids, digests and tool names: one check, one copy.
@@ -204,27 +204,37 @@ fn str(out: &mut Vec<u8>, value: &str) {
         return;
     }
     let mut rest = value;
-    // Both separators start with 0xE2; almost no string has it at all.
-    while rest.as_bytes().contains(&0xE2) {
-        let Some(at) = rest.find(['\u{2028}', '\u{2029}']) else {
+    // The separators start with 0xE2, NEL with 0xC2; most strings have neither.
+    while rest.as_bytes().contains(&0xE2) || rest.as_bytes().contains(&0xC2) {
+        let Some(at) = rest.find(LINE_BREAKS) else {
             break;
         };
         let (before, from) = rest.split_at(at);
         write_json_escaped(out, before);
-        out.extend_from_slice(if from.starts_with('\u{2028}') {
-            b"\\u2028"
-        } else {
-            b"\\u2029"
-        });
-        rest = from.get(3..).unwrap_or_default();
+        let (escape, len) = line_break_escape(from);
+        out.extend_from_slice(escape);
+        rest = from.get(len..).unwrap_or_default();
     }
     write_json_escaped(out, rest);
     out.push(b'"');
 }
 
-/// Writes `value` as JSON followed by `\n`. Besides JSON's own escapes, U+2028 and
-/// U+2029 are escaped: some line readers (JavaScript, Python's `splitlines`) break on
-/// them, and one event must always be exactly one line.
+/// Characters JSON leaves unescaped that some line readers end a line on: U+2028 and
+/// U+2029 (JavaScript, Python's `splitlines`) and NEL, U+0085 (`splitlines` again). One
+/// event must always be exactly one line, whoever splits the file.
+const LINE_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+
+/// The escape of the line break `from` starts with, and its length in bytes.
+fn line_break_escape(from: &str) -> (&'static [u8], usize) {
+    match from.chars().next() {
+        Some('\u{85}') => (b"\\u0085", 2),
+        Some('\u{2028}') => (b"\\u2028", 3),
+        _ => (b"\\u2029", 3),
+    }
+}
+
+/// Writes `value` as JSON followed by `\n`. Besides JSON's own escapes, the
+/// [`LINE_BREAKS`] are escaped.
 // Events go through `write_event_line`; this stays as the reference it is tested against.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn write_json_line<T: Serialize + ?Sized>(
@@ -256,15 +266,12 @@ impl serde_json::ser::Formatter for LineSafe {
         fragment: &str,
     ) -> io::Result<()> {
         let mut rest = fragment;
-        while let Some(at) = rest.find(['\u{2028}', '\u{2029}']) {
-            writer.write_all(&rest.as_bytes()[..at])?;
-            let separator = &rest[at..at + 3];
-            writer.write_all(if separator == "\u{2028}" {
-                b"\\u2028"
-            } else {
-                b"\\u2029"
-            })?;
-            rest = &rest[at + 3..];
+        while let Some(at) = rest.find(LINE_BREAKS) {
+            let (before, from) = rest.split_at(at);
+            writer.write_all(before.as_bytes())?;
+            let (escape, len) = line_break_escape(from);
+            writer.write_all(escape)?;
+            rest = from.get(len..).unwrap_or_default();
         }
         writer.write_all(rest.as_bytes())
     }
@@ -291,7 +298,7 @@ mod tests {
     }
 
     const NASTY: &str =
-        "q\"b\\n\nr\rt\tb\u{8}f\u{c}z\u{0}u\u{1f}del\u{7f}é中😀\u{2028}x\u{2029}\u{2027}\u{202a}/";
+        "q\"b\\n\nr\rt\tb\u{8}f\u{c}z\u{0}u\u{1f}del\u{7f}é中😀\u{2028}x\u{2029}\u{2027}\u{202a}\u{85}n\u{84}\u{c2}/";
 
     #[test]
     fn every_key_set_writes_what_serde_json_writes() {
@@ -395,5 +402,26 @@ mod tests {
             event.stop_reason = Some(&StopReason::LoopDetected);
             assert_same(&event);
         }
+    }
+
+    #[test]
+    fn nel_and_the_unicode_separators_never_break_the_line() {
+        let text = "a\u{85}b\u{2028}c\u{2029}d\u{85}";
+        let args = serde_json::json!({ text: text });
+        let mut event = Event::new(EventKind::ToolResult, Some(text), 1);
+        event.tool = Some(text);
+        event.args = Some(&args);
+        assert_same(&event);
+        let mut line = Vec::new();
+        write_event_line(&mut line, &event).unwrap();
+        let line = String::from_utf8(line).unwrap();
+        // As Python's `str.splitlines` would split it.
+        let breaks = [
+            '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}',
+            '\u{2029}',
+        ];
+        assert_eq!(line.matches(breaks).count(), 1, "{line}");
+        assert!(line.ends_with('\n'));
+        assert_eq!(line.matches("\\u0085").count(), 8, "{line}");
     }
 }

@@ -112,8 +112,10 @@ impl Run {
         let span = tracing::info_span!(
             target: "tracing_agent::run",
             "invoke_agent",
-            run_id = %run_id,
-            gen_ai.agent.name = %meta.agent,
+            // Through `OneLine`: a newline in either cannot forge a line of `fmt`'s text
+            // output, and an ordinary id still reads `run_id=req-7f3a`, as people grep.
+            run_id = %OneLine(&run_id),
+            gen_ai.agent.name = %OneLine(&meta.agent),
             gen_ai.operation.name = "invoke_agent",
             gen_ai.request.model = meta.model.as_deref(),
             prompt_version = meta.prompt_version.as_deref(),
@@ -248,6 +250,27 @@ impl Run {
         self.span
             .record("gen_ai.usage.output_tokens", stopped.usage.output_tokens);
         stopped
+    }
+}
+
+/// Shows a value as it is, but with control characters and line separators escaped
+/// (`\n`, `\u{2028}`), so that text formatters print it on the line it belongs to.
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let breaks_lines = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}');
+        if !self.0.contains(breaks_lines) {
+            return f.write_str(self.0);
+        }
+        for c in self.0.chars() {
+            if breaks_lines(c) {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
     }
 }
 

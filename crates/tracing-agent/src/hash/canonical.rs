@@ -10,6 +10,7 @@ use super::number;
 use super::prefix::prefix_of;
 use super::scratch::{KeySpan, Object, Scratch};
 use super::string::{self, EscapingWriter};
+use super::text::MAX_DEPTH;
 
 /// Serializes `value` into the (reset) scratch buffer and checks the result is complete.
 #[inline]
@@ -33,6 +34,40 @@ pub(crate) fn check_complete(scratch: &Scratch) -> Result<(), SerError> {
     } else {
         Ok(())
     }
+}
+
+/// Serializes `value` one level further down. The limit is the text hasher's: serde
+/// recurses once per level on the caller's stack, and a deep value (or a recursive type
+/// whose `Serialize` never bottoms out) must be an error, not a stack overflow that aborts
+/// a program that would run fine without the layer. Wrappers (`Some`, newtypes) count
+/// too, since they recurse without nesting the JSON.
+#[inline]
+pub(crate) fn nested<T: Serialize + ?Sized>(
+    scratch: &mut Scratch,
+    value: &T,
+) -> Result<(), SerError> {
+    if scratch.depth >= MAX_DEPTH {
+        return Err(too_deep(scratch));
+    }
+    scratch.depth += 1;
+    let written = value.serialize(&mut *scratch);
+    scratch.depth -= 1;
+    written
+}
+
+/// A container may open only below the limit, as in the text hasher: 512 nested arrays
+/// hash, 513 do not, whichever way they are given.
+#[inline]
+fn open_container(scratch: &mut Scratch) -> Result<(), SerError> {
+    if scratch.depth >= MAX_DEPTH {
+        return Err(too_deep(scratch));
+    }
+    Ok(())
+}
+
+#[cold]
+fn too_deep(scratch: &mut Scratch) -> SerError {
+    fail(scratch, SerError::too_deep(MAX_DEPTH))
 }
 
 /// Writes `"Variant":` inside an already written `{`, for externally tagged variants.
@@ -164,7 +199,7 @@ impl<'a> ser::Serializer for &'a mut Scratch {
 
     #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), SerError> {
-        value.serialize(self)
+        nested(self, value)
     }
 
     #[inline]
@@ -194,7 +229,7 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         _name: &'static str,
         value: &T,
     ) -> Result<(), SerError> {
-        value.serialize(self)
+        nested(self, value)
     }
 
     #[inline]
@@ -205,26 +240,28 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         variant: &'static str,
         value: &T,
     ) -> Result<(), SerError> {
+        open_container(self)?;
         begin_variant(self, variant);
-        value
-            .serialize(&mut *self)
-            .map_err(|e| fail(self, e.at(Segment::Field(variant.into()))))?;
+        nested(&mut *self, value).map_err(|e| fail(self, e.at(Segment::Field(variant.into()))))?;
         self.out.push(b'}');
         Ok(())
     }
 
     #[inline]
     fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a>, SerError> {
+        open_container(self)?;
         Ok(Seq::begin(self, None))
     }
 
     #[inline]
     fn serialize_tuple(self, _len: usize) -> Result<Seq<'a>, SerError> {
+        open_container(self)?;
         Ok(Seq::begin(self, None))
     }
 
     #[inline]
     fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Seq<'a>, SerError> {
+        open_container(self)?;
         Ok(Seq::begin(self, None))
     }
 
@@ -236,17 +273,20 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         variant: &'static str,
         _len: usize,
     ) -> Result<Seq<'a>, SerError> {
+        open_container(self)?;
         begin_variant(self, variant);
         Ok(Seq::begin(self, Some(variant)))
     }
 
     #[inline]
     fn serialize_map(self, _len: Option<usize>) -> Result<Map<'a>, SerError> {
+        open_container(self)?;
         Ok(Map::begin(self, None))
     }
 
     #[inline]
     fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Map<'a>, SerError> {
+        open_container(self)?;
         Ok(Map::begin(self, None))
     }
 
@@ -258,6 +298,7 @@ impl<'a> ser::Serializer for &'a mut Scratch {
         variant: &'static str,
         _len: usize,
     ) -> Result<Map<'a>, SerError> {
+        open_container(self)?;
         begin_variant(self, variant);
         Ok(Map::begin(self, Some(variant)))
     }
@@ -317,7 +358,7 @@ impl<'a> Seq<'a> {
         if self.len > 0 {
             self.scratch.out.push(b',');
         }
-        value.serialize(&mut *self.scratch).map_err(|e| {
+        nested(self.scratch, value).map_err(|e| {
             let e = e.at(Segment::Index(self.len));
             fail(self.scratch, within(e, self.variant))
         })?;
@@ -443,7 +484,7 @@ impl<'a> Map<'a> {
         value: &T,
         segment: impl FnOnce(&Scratch) -> Segment,
     ) -> Result<(), SerError> {
-        value.serialize(&mut *self.scratch).map_err(|e| {
+        nested(self.scratch, value).map_err(|e| {
             let e = e.at(segment(self.scratch));
             fail(self.scratch, within(e, self.variant))
         })?;
@@ -567,6 +608,17 @@ fn reject<T>(found: &str) -> Result<T, SerError> {
     Err(SerError::key_not_string(found))
 }
 
+impl KeySerializer<'_> {
+    /// A scalar key the hash refuses, unless only the depth is being measured.
+    fn refuse(self, found: &str) -> Result<KeySpan, SerError> {
+        if self.scratch.lenient_keys {
+            self.key("")
+        } else {
+            reject(found)
+        }
+    }
+}
+
 impl ser::Serializer for KeySerializer<'_> {
     type Ok = KeySpan;
     type Error = SerError;
@@ -601,7 +653,16 @@ impl ser::Serializer for KeySerializer<'_> {
         _name: &'static str,
         value: &T,
     ) -> Result<KeySpan, SerError> {
-        value.serialize(self)
+        let scratch = self.scratch;
+        if scratch.depth >= MAX_DEPTH {
+            return Err(too_deep(scratch));
+        }
+        scratch.depth += 1;
+        let key = value.serialize(KeySerializer {
+            scratch: &mut *scratch,
+        });
+        scratch.depth -= 1;
+        key
     }
 
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<KeySpan, SerError> {
@@ -613,75 +674,75 @@ impl ser::Serializer for KeySerializer<'_> {
     }
 
     fn serialize_bool(self, _v: bool) -> Result<KeySpan, SerError> {
-        reject("bool")
+        self.refuse("bool")
     }
 
     fn serialize_i8(self, _v: i8) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_i16(self, _v: i16) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_i32(self, _v: i32) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_i64(self, _v: i64) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_i128(self, _v: i128) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_u8(self, _v: u8) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_u16(self, _v: u16) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_u32(self, _v: u32) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_u64(self, _v: u64) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_u128(self, _v: u128) -> Result<KeySpan, SerError> {
-        reject("integer")
+        self.refuse("integer")
     }
 
     fn serialize_f32(self, _v: f32) -> Result<KeySpan, SerError> {
-        reject("float")
+        self.refuse("float")
     }
 
     fn serialize_f64(self, _v: f64) -> Result<KeySpan, SerError> {
-        reject("float")
+        self.refuse("float")
     }
 
     fn serialize_bytes(self, _v: &[u8]) -> Result<KeySpan, SerError> {
-        reject("bytes")
+        self.refuse("bytes")
     }
 
     fn serialize_none(self) -> Result<KeySpan, SerError> {
-        reject("None")
+        self.refuse("None")
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<KeySpan, SerError> {
-        reject("Some(..)")
+        self.refuse("Some(..)")
     }
 
     fn serialize_unit(self) -> Result<KeySpan, SerError> {
-        reject("unit")
+        self.refuse("unit")
     }
 
     fn serialize_unit_struct(self, name: &'static str) -> Result<KeySpan, SerError> {
-        reject(&format!("unit struct `{name}`"))
+        self.refuse(&format!("unit struct `{name}`"))
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -691,7 +752,7 @@ impl ser::Serializer for KeySerializer<'_> {
         variant: &'static str,
         _value: &T,
     ) -> Result<KeySpan, SerError> {
-        reject(&format!("enum variant `{name}::{variant}`"))
+        self.refuse(&format!("enum variant `{name}::{variant}`"))
     }
 
     fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, SerError> {

@@ -99,6 +99,9 @@ impl fmt::Debug for JsonTextError {
 
 impl std::error::Error for JsonTextError {}
 
+/// Segments of a path shown in a message; the rest is `...`.
+const MAX_SEGMENTS: usize = 16;
+
 /// One step of the path from the hashed value down to the failure.
 #[derive(Debug)]
 pub(crate) enum Segment {
@@ -116,6 +119,7 @@ enum Kind {
     Custom(String),
     KeyNotString(String),
     Protocol(&'static str),
+    TooDeep(usize),
 }
 
 /// The serializer's error, boxed so every `Result` on the success path stays one word.
@@ -132,6 +136,16 @@ struct Inner {
 impl SerError {
     pub(crate) fn key_not_string(found: impl Into<String>) -> Self {
         Self::new(Kind::KeyNotString(found.into()))
+    }
+
+    /// Nesting beyond `limit` levels.
+    pub(crate) fn too_deep(limit: usize) -> Self {
+        Self::new(Kind::TooDeep(limit))
+    }
+
+    /// Whether this is the nesting limit (rather than a value the hash refuses).
+    pub(crate) fn is_too_deep(&self) -> bool {
+        matches!(self.0.kind, Kind::TooDeep(_))
     }
 
     /// The serde protocol was broken (e.g. a map value without a key).
@@ -172,12 +186,15 @@ impl SerError {
             Kind::Custom(_) if without_data => format!("`Serialize` impl failed at `{path}`"),
             Kind::Custom(message) => format!("`Serialize` impl failed at `{path}`: {message}"),
             Kind::Protocol(what) => format!("`Serialize` impl misbehaved at `{path}`: {what}"),
+            Kind::TooDeep(limit) => format!("nesting deeper than {limit} levels at `{path}`"),
         }
     }
 
     fn render_path(&self, root: &str, without_data: bool) -> String {
         let mut path = root.to_owned();
-        for segment in self.0.path.iter().rev() {
+        // A path hundreds of levels long says nothing more than its first few.
+        let shown = self.0.path.len().min(MAX_SEGMENTS);
+        for segment in self.0.path.iter().rev().take(shown) {
             match segment {
                 Segment::Entry(_) if without_data => path.push_str("[<key>]"),
                 Segment::Field(name) | Segment::Entry(name) if is_plain(name) => {
@@ -190,6 +207,9 @@ impl SerError {
                 Segment::Index(index) => path.push_str(&format!("[{index}]")),
                 Segment::Key => path.push_str(".<key>"),
             }
+        }
+        if shown < self.0.path.len() {
+            path.push_str("...");
         }
         path
     }

@@ -30,6 +30,11 @@ pub(crate) struct Scratch {
     spare: Vec<u8>,
     /// Sequences and objects begun but not ended.
     pub(crate) open: usize,
+    /// Map keys the hash refuses are written as `""` instead: for measuring a value's
+    /// depth, not for hashing it.
+    pub(crate) lenient_keys: bool,
+    /// How many values down the serializer is: bounded, see `canonical::nested`.
+    pub(crate) depth: usize,
     /// Set once any value failed: a `Serialize` impl that swallows an error (or breaks the
     /// serde protocol) must not yield a hash of half-written output.
     pub(crate) poisoned: bool,
@@ -91,6 +96,8 @@ impl Scratch {
         self.out.clear();
         self.entries.clear();
         self.open = 0;
+        self.depth = 0;
+        self.lenient_keys = false;
         self.poisoned = false;
     }
 

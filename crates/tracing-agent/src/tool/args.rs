@@ -1,6 +1,8 @@
 //! Hashing what goes into a call and what comes out: the arguments' `args_sha` (and,
 //! with `store_args`, their redacted copy), the returned value's `result_sha`.
 
+use std::panic::{self, AssertUnwindSafe};
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,7 +16,12 @@ use crate::settings::Settings;
 pub struct ToolArgs {
     hasher: Option<ArgsHasher>,
     stored: Option<serde_json::Map<String, Value>>,
+    /// The first parameter whose `Serialize` impl panicked.
+    panicked: Option<&'static str>,
 }
+
+/// What a `Serialize` impl that panicked while hashed leaves in `hash_error`.
+const PANICKED: &str = "a `Serialize` impl panicked";
 
 /// The arguments, done.
 pub(super) struct Finished {
@@ -33,6 +40,7 @@ impl ToolArgs {
         ToolArgs {
             hasher: (settings.store_args_hash || for_guards).then(ArgsHasher::new),
             stored: settings.store_args.then(serde_json::Map::new),
+            panicked: None,
         }
     }
 
@@ -46,13 +54,40 @@ impl ToolArgs {
         self.feed(name, value, true);
     }
 
+    /// The layer must not change what the program does: a `Serialize` impl that panics
+    /// is the program's own code running only because the layer is installed, so its
+    /// panic is caught and recorded, and the call goes on.
     fn feed<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T, redact: bool) {
+        if self.panicked.is_some() {
+            return;
+        }
+        let fed = panic::catch_unwind(AssertUnwindSafe(|| {
+            self.feed_unguarded(name, value, redact)
+        }));
+        if fed.is_err() {
+            self.panicked = Some(name);
+            if let Some(stored) = &mut self.stored {
+                stored.insert(name.to_owned(), Value::Null);
+            }
+        }
+    }
+
+    fn feed_unguarded<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+        redact: bool,
+    ) {
         if let Some(hasher) = &mut self.hasher {
             hasher.arg(name, value);
         }
         if let Some(stored) = &mut self.stored {
             let value = if redact {
                 Value::String(REDACTED.to_owned())
+            } else if hash::nesting_error(value).is_some() {
+                // `to_value` recurses without a limit: too deep a value would overflow the
+                // stack. The hash (if on) says why it is missing.
+                Value::Null
             } else {
                 // `serde_json` is lenient where the hash is strict (integer map keys become
                 // strings): what is stored is for reading, the hash is for joining.
@@ -67,10 +102,11 @@ impl ToolArgs {
             None => hasher.finish(),
             Some(key) => key.finish(hasher),
         });
-        let (digest, error) = match hashed {
-            None => (None, None),
-            Some(Ok(sha)) => (Some(sha), None),
-            Some(Err(e)) => (None, Some(e.message_without_data().to_owned())),
+        let (digest, error) = match (hashed, self.panicked) {
+            (_, Some(name)) => (None, Some(format!("parameter `{name}`: {PANICKED}"))),
+            (None, None) => (None, None),
+            (Some(Ok(sha)), None) => (Some(sha), None),
+            (Some(Err(e)), None) => (None, Some(e.message_without_data().to_owned())),
         };
         let stored = self.stored.map(|map| {
             let mut value = Value::Object(map);
@@ -86,8 +122,19 @@ impl ToolArgs {
     }
 }
 
-/// The hash of a returned value, under the layer's settings.
+/// The hash of a returned value, under the layer's settings. A `Serialize` impl that
+/// panics is recorded as a hash error: the caller gets its value, as without the layer.
 pub(super) fn result_digest<T: Serialize + ?Sized>(
+    settings: &Settings,
+    value: &T,
+) -> Result<Sha24, String> {
+    panic::catch_unwind(AssertUnwindSafe(|| {
+        result_digest_unguarded(settings, value)
+    }))
+    .unwrap_or_else(|_| Err(PANICKED.to_owned()))
+}
+
+fn result_digest_unguarded<T: Serialize + ?Sized>(
     settings: &Settings,
     value: &T,
 ) -> Result<Sha24, String> {

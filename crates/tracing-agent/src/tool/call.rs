@@ -125,9 +125,9 @@ impl ToolCall {
     }
 
     // The outcome calls finish the call in place. Finishing cannot panic (the writer and
-    // the metrics recorder run under `catch_unwind`), so a finished call is never
-    // reported twice; a `Serialize` impl that panics while the result is hashed leaves
-    // the call to `drop`, as `panic`.
+    // the metrics recorder run under `catch_unwind`, and so does hashing the result: a
+    // `Serialize` impl that panics there is a `hash_error`, and the caller still gets its
+    // value), so a finished call is never reported twice.
 
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
     #[inline]
