@@ -306,6 +306,9 @@ impl ArgsHasher {
     pub fn new() -> Self {
         let mut scratch = Scratch::acquire();
         let object = scratch.begin_object();
+        // The values sit one level down, in the arguments object: the nesting limit falls
+        // where it does for the same object given as one value or as text.
+        scratch.depth = 1;
         ArgsHasher {
             scratch: Some(scratch),
             object,
@@ -328,10 +331,9 @@ impl ArgsHasher {
             return;
         }
         let key = scratch.write_key(&self.object, name);
-        // One level down: the value sits in the arguments object, so the nesting limit
-        // falls where it does for the same object given as one value or as text.
-        let written =
-            canonical::nested(scratch, value).and_then(|()| canonical::check_complete(scratch));
+        let written = value
+            .serialize(&mut *scratch)
+            .and_then(|()| canonical::check_complete(scratch));
         match written {
             Ok(()) => scratch.end_entry(key),
             Err(e) => self.error = Some(e.into_public(Some(name))),

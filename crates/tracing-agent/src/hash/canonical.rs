@@ -36,17 +36,25 @@ pub(crate) fn check_complete(scratch: &Scratch) -> Result<(), SerError> {
     }
 }
 
-/// Serializes `value` one level further down. The limit is the text hasher's: serde
-/// recurses once per level on the caller's stack, and a deep value (or a recursive type
-/// whose `Serialize` never bottoms out) must be an error, not a stack overflow that aborts
-/// a program that would run fine without the layer. Wrappers (`Some`, newtypes) count
-/// too, since they recurse without nesting the JSON.
+/// How deep the serializer is: the containers open (counted where they begin and end)
+/// plus the wrappers (`Some`, newtypes) being serialized, which recurse on the stack
+/// without nesting the JSON. The limit is the text hasher's: serde recurses once per
+/// level on the caller's stack, and a deep value (or a recursive type whose `Serialize`
+/// never bottoms out) must be an error, not a stack overflow that aborts a program that
+/// would run fine without the layer. Counted per container rather than per value, so a
+/// flat object pays nothing per field.
+#[inline]
+fn depth(scratch: &Scratch) -> usize {
+    scratch.open + scratch.depth
+}
+
+/// Serializes the value inside a wrapper one level further down.
 #[inline]
 pub(crate) fn nested<T: Serialize + ?Sized>(
     scratch: &mut Scratch,
     value: &T,
 ) -> Result<(), SerError> {
-    if scratch.depth >= MAX_DEPTH {
+    if depth(scratch) >= MAX_DEPTH {
         return Err(too_deep(scratch));
     }
     scratch.depth += 1;
@@ -59,7 +67,7 @@ pub(crate) fn nested<T: Serialize + ?Sized>(
 /// hash, 513 do not, whichever way they are given.
 #[inline]
 fn open_container(scratch: &mut Scratch) -> Result<(), SerError> {
-    if scratch.depth >= MAX_DEPTH {
+    if depth(scratch) >= MAX_DEPTH {
         return Err(too_deep(scratch));
     }
     Ok(())
@@ -358,7 +366,7 @@ impl<'a> Seq<'a> {
         if self.len > 0 {
             self.scratch.out.push(b',');
         }
-        nested(self.scratch, value).map_err(|e| {
+        value.serialize(&mut *self.scratch).map_err(|e| {
             let e = e.at(Segment::Index(self.len));
             fail(self.scratch, within(e, self.variant))
         })?;
@@ -484,7 +492,7 @@ impl<'a> Map<'a> {
         value: &T,
         segment: impl FnOnce(&Scratch) -> Segment,
     ) -> Result<(), SerError> {
-        nested(self.scratch, value).map_err(|e| {
+        value.serialize(&mut *self.scratch).map_err(|e| {
             let e = e.at(segment(self.scratch));
             fail(self.scratch, within(e, self.variant))
         })?;
@@ -654,7 +662,7 @@ impl ser::Serializer for KeySerializer<'_> {
         value: &T,
     ) -> Result<KeySpan, SerError> {
         let scratch = self.scratch;
-        if scratch.depth >= MAX_DEPTH {
+        if depth(scratch) >= MAX_DEPTH {
             return Err(too_deep(scratch));
         }
         scratch.depth += 1;
