@@ -333,3 +333,19 @@ fn llm_usage_outside_a_run_is_written_without_run_id() {
     assert_eq!(events[0]["run_id"], Value::Null);
     assert_eq!(events[0]["step_id"], Value::Null);
 }
+
+#[test]
+fn token_counts_saturate_instead_of_wrapping() {
+    let (stopped, _) = capture(|| {
+        let run = Run::start(RunMeta::new("tokens"));
+        run.in_scope(|| {
+            tracing_agent::record_llm(tracing_agent::LlmUsage::new("m", u64::MAX, 1));
+            tracing_agent::record_llm(tracing_agent::LlmUsage::new("m", 2, u64::MAX));
+            tracing_agent::record_llm(tracing_agent::LlmUsage::new("m", 3, 3));
+        });
+        run.stop(StopReason::Completed)
+    });
+    assert_eq!(stopped.usage.input_tokens, u64::MAX);
+    assert_eq!(stopped.usage.output_tokens, u64::MAX);
+    assert_eq!(stopped.usage.llm_calls, 3);
+}

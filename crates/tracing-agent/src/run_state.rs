@@ -198,9 +198,9 @@ impl RunState {
         spend: Option<f64>,
     ) {
         self.llm_calls.fetch_add(1, Ordering::Relaxed);
-        self.input_tokens.fetch_add(input_tokens, Ordering::Relaxed);
-        self.output_tokens
-            .fetch_add(output_tokens, Ordering::Relaxed);
+        // Token counts come from the caller: a wrong one must not wrap the run's total.
+        saturating_add(&self.input_tokens, input_tokens);
+        saturating_add(&self.output_tokens, output_tokens);
         if let Some(spend) = spend {
             // An f64 sum kept as bits: no lock on the hot path.
             let _ =
@@ -421,6 +421,13 @@ impl RunState {
     fn lock_trip(&self) -> std::sync::MutexGuard<'_, Option<Hit>> {
         self.trip.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Adds `n` to `counter`, stopping at `u64::MAX`.
+fn saturating_add(counter: &AtomicU64, n: u64) {
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+        Some(old.saturating_add(n))
+    });
 }
 
 fn killed() -> Hit {

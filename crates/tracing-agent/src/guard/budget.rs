@@ -233,10 +233,13 @@ impl Budgets {
         warnings: &mut Vec<Warning>,
     ) -> Result<(), Hit> {
         let steps = self.steps.fetch_add(1, Ordering::AcqRel).saturating_add(1);
-        let total = self
+        let mut total = 0;
+        let _ = self
             .tokens
-            .fetch_add(tokens, Ordering::AcqRel)
-            .saturating_add(tokens);
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                total = old.saturating_add(tokens);
+                Some(total)
+            });
         let spent = spend_usd.map(|usd| add_f64(&self.spend_usd_bits, usd));
         self.warn(warnings);
         if let Some(max) = self.limits.max_steps {
