@@ -425,3 +425,121 @@ mod tests {
         assert_eq!(line.matches("\\u0085").count(), 8, "{line}");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
+
+    use super::write_event_line;
+    use crate::schema::{Amount, Event, EventKind, Meta, StopReason};
+
+    const KEYS: [&str; 11] = [
+        "run_id",
+        "kind",
+        "ts_ms",
+        "step_id",
+        "tool",
+        "args_sha",
+        "duration_ms",
+        "status",
+        "error",
+        "stop_reason",
+        "usage",
+    ];
+
+    fn config() -> Config {
+        Config {
+            cases: 512,
+            rng_seed: RngSeed::Fixed(0x11_4E),
+            failure_persistence: None,
+            ..Config::default()
+        }
+    }
+
+    /// Strings rich in what breaks lines: every control character, the separators
+    /// readers split on (U+0085, U+2028/2029), quotes and backslashes, astral chars.
+    fn nasty() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            proptest::collection::vec(
+                prop_oneof![
+                    (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap()),
+                    Just('\u{7f}'),
+                    Just('\u{85}'),
+                    Just('\u{2028}'),
+                    Just('\u{2029}'),
+                    Just('"'),
+                    Just('\\'),
+                    Just('😀'),
+                    any::<char>(),
+                ],
+                0..24
+            )
+            .prop_map(|chars| chars.into_iter().collect()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn any_strings_make_exactly_one_json_line_with_the_eleven_keys(
+            run_id in nasty(), tool in nasty(), error in nasty(), reason in nasty(),
+            model in nasty(), agent in nasty(), detail in nasty(),
+            kind in 0usize..6, step in any::<u64>(), ts in any::<u64>(),
+        ) {
+            let kinds = [
+                EventKind::RunStart,
+                EventKind::ToolResult,
+                EventKind::LlmResult,
+                EventKind::Stop,
+                EventKind::Guard,
+                EventKind::BudgetWarning,
+            ];
+            let reason = StopReason::Other(reason);
+            let mut event = Event::new(kinds[kind], Some(&run_id), ts);
+            event.step_id = Some(step);
+            event.tool = Some(&tool);
+            event.error = Some(&error);
+            event.stop_reason = Some(&reason);
+            event.model = Some(&model);
+            event.guard = Some(&agent);
+            event.detail = Some(&detail);
+            event.limit = Some(Amount::Count(step));
+            event.meta = Some(Meta {
+                agent: &agent,
+                model: Some(&model),
+                prompt_version: None,
+                tools_version: Some(&tool),
+                parent_run_id: Some(&run_id),
+                schema_version: 1,
+            });
+            let mut line = Vec::new();
+            write_event_line(&mut line, &event).unwrap();
+            let text = String::from_utf8(line).unwrap();
+            let body = text.strip_suffix('\n').expect("ends with a newline");
+            // Nothing any common reader splits lines on: Python's `splitlines` splits on
+            // C0 separators, NEL and U+2028/2029 (JSON escapes every C0 character).
+            prop_assert!(
+                !body.contains(|c: char| c < ' ' || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')),
+                "{body:?}"
+            );
+            let value: serde_json::Value = serde_json::from_str(body).unwrap();
+            // The eleven keys, in order: inside strings every quote is escaped, so
+            // `"key":` can only be a key.
+            let at: Vec<usize> = KEYS
+                .iter()
+                .map(|key| body.find(&format!("\"{key}\":")).expect(key))
+                .collect();
+            prop_assert!(at.windows(2).all(|w| w[0] < w[1]), "{body}");
+            prop_assert_eq!(value["run_id"].as_str(), Some(run_id.as_str()));
+            prop_assert_eq!(value["tool"].as_str(), Some(tool.as_str()));
+            prop_assert_eq!(value["error"].as_str(), Some(error.as_str()));
+            prop_assert_eq!(value["stop_reason"].as_str(), Some(reason.as_str()));
+            prop_assert_eq!(value["meta"]["agent"].as_str(), Some(agent.as_str()));
+            prop_assert_eq!(value["detail"].as_str(), Some(detail.as_str()));
+            prop_assert_eq!(value["ts_ms"].as_u64(), Some(ts));
+        }
+    }
+}
