@@ -55,6 +55,22 @@ pub(crate) fn run(
         render::run_table(&mut out, "", &runs)?;
     }
     out.flush()?;
+    let shared: Vec<&str> = runs
+        .iter()
+        .filter(|run| run.shared_id())
+        .map(|run| &*run.run_id)
+        .collect();
+    if let Some(first) = shared.first() {
+        render::warning(
+            err,
+            "runs",
+            &format!(
+                "{} of these ids started more than one run (two run_start events at different times), so each is listed as one run; the first is \"{}\"",
+                shared.len(),
+                render::printable(first)
+            ),
+        );
+    }
     if runs.is_empty() {
         // Said on stderr so that stdout stays empty (and `--json` stays valid).
         let why = match total {

@@ -5,10 +5,12 @@
 //! are kept; every other event is dropped as soon as it is read. The input is read once,
 //! so `-` (stdin) works like a file.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::hash::{Hash, Hasher};
 use std::io::{self, BufWriter, Write};
 
 use clap::Args;
+use tracing_agent::schema::Amount;
 use tracing_agent::{EventKind, EventRecord, Status};
 
 use crate::error::CliError;
@@ -47,10 +49,19 @@ impl Selector<'_> {
     }
 }
 
-/// What is kept while reading: see the module's doc.
+/// How many candidates an ambiguous prefix lists; the others are only counted.
+const CANDIDATES: usize = 20;
+
+/// What is kept while reading: see the module's doc. Bounded whatever the input: the
+/// events of the run named whole, and of the `CANDIDATES` smallest ids a prefix matches
+/// (one of which is the run, when it is the only one); the other candidates are only
+/// counted.
 #[derive(Default)]
 struct Collected {
+    exact: Vec<EventRecord>,
     runs: BTreeMap<String, Vec<EventRecord>>,
+    /// Every distinct candidate id, as a hash: how many there are, without their text.
+    candidates: HashSet<u64>,
     children: Summaries,
 }
 
@@ -66,8 +77,27 @@ impl Collected {
             }
         }
         self.children.add_if_known(&event);
-        if selector.matches(run_id) {
-            self.runs.entry(run_id.to_owned()).or_default().push(event);
+        if run_id == selector.text {
+            self.exact.push(event);
+        } else if selector.matches(run_id) {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            run_id.hash(&mut hasher);
+            self.candidates.insert(hasher.finish());
+            if let Some(events) = self.runs.get_mut(run_id) {
+                events.push(event);
+            } else if self.runs.len() < CANDIDATES
+                || self
+                    .runs
+                    .last_key_value()
+                    .is_some_and(|(last, _)| run_id < last.as_str())
+            {
+                // An id pushed out here has `CANDIDATES` smaller ones before it, so it
+                // can never come back: its later events are rightly ignored too.
+                self.runs.insert(run_id.to_owned(), vec![event]);
+                if self.runs.len() > CANDIDATES {
+                    self.runs.pop_last();
+                }
+            }
         }
     }
 }
@@ -89,8 +119,15 @@ pub(crate) fn run(
         render::warning(err, "show", &warning);
     }
 
-    let run_id = resolve(&selector, &collected.runs)?;
-    let events = collected.runs.remove(&run_id).unwrap_or_default();
+    let (run_id, events) = resolve(
+        &selector,
+        collected.exact,
+        &mut collected.runs,
+        collected.candidates.len(),
+    )?;
+    if let Some(warning) = shared_id(&run_id, &events) {
+        render::warning(err, "show", &warning);
+    }
     // Sub-runs in the order they started, as the steps are.
     let children = collected
         .children
@@ -106,50 +143,77 @@ pub(crate) fn run(
     Ok(())
 }
 
-/// The one run the request means, or an error that says why there is none.
+/// The one run the request means, with its events, or an error that says why there is
+/// none: `exact` are the events of the run named whole, `runs` the smallest candidates
+/// of `candidates` in all.
 fn resolve(
     selector: &Selector<'_>,
-    runs: &BTreeMap<String, Vec<EventRecord>>,
-) -> Result<String, CliError> {
+    exact: Vec<EventRecord>,
+    runs: &mut BTreeMap<String, Vec<EventRecord>>,
+    candidates: usize,
+) -> Result<(String, Vec<EventRecord>), CliError> {
     let text = selector.text;
     // A whole id wins even when it is also the prefix of longer ones.
-    if runs.contains_key(text) {
-        return Ok(text.to_owned());
+    if !exact.is_empty() {
+        return Ok((text.to_owned(), exact));
     }
     if !selector.prefix {
         return Err(CliError::usage(format!(
             "no run has the id \"{text}\", and a prefix must have at least {MIN_PREFIX} characters"
         )));
     }
-    let mut ids = runs.keys();
-    match (ids.next(), ids.next()) {
-        (None, _) => Err(CliError::failure(format!(
+    if candidates == 0 {
+        return Err(CliError::failure(format!(
             "no run id starts with \"{text}\""
-        ))),
-        (Some(only), None) => Ok(only.clone()),
-        (Some(_), Some(_)) => {
-            let mut table = Table::new(vec![Align::Left]);
-            for (run_id, events) in runs {
-                let summary = summarize(events);
-                table.row(vec![
-                    Cell::plain(run_id),
-                    Cell::plain(
-                        summary
-                            .as_ref()
-                            .map_or(String::new(), |run| render::timestamp(run.started_ms())),
-                    ),
-                    Cell::plain(render::or_dash(
-                        summary.as_ref().and_then(|run| run.agent()),
-                    )),
-                ]);
-            }
-            Err(CliError::failure(format!(
-                "{} runs have ids starting with \"{text}\"; give more of the id:\n{}",
-                runs.len(),
-                table.lines("  ").join("\n")
-            )))
+        )));
+    }
+    if candidates == 1 {
+        if let Some((run_id, events)) = runs.pop_first() {
+            return Ok((run_id, events));
         }
     }
+    let mut table = Table::new(vec![Align::Left]);
+    for (run_id, events) in runs.iter() {
+        let summary = summarize(events);
+        table.row(vec![
+            Cell::plain(run_id),
+            Cell::plain(
+                summary
+                    .as_ref()
+                    .map_or(String::new(), |run| render::timestamp(run.started_ms())),
+            ),
+            Cell::plain(render::or_dash(
+                summary.as_ref().and_then(|run| run.agent()),
+            )),
+        ]);
+    }
+    let mut lines = table.lines("  ");
+    let unlisted = candidates.saturating_sub(runs.len());
+    if unlisted > 0 {
+        lines.push(format!("  ... and {unlisted} more"));
+    }
+    Err(CliError::failure(format!(
+        "{candidates} runs have ids starting with \"{text}\"; give more of the id:\n{}",
+        lines.join("\n")
+    )))
+}
+
+/// A warning when the run's events hold two different `run_start`s: two runs were given
+/// the same `run_id` (a log given twice repeats one, which says nothing).
+fn shared_id(run_id: &str, events: &[EventRecord]) -> Option<String> {
+    let mut starts: Vec<&EventRecord> = Vec::new();
+    for start in events.iter().filter(|e| e.kind == EventKind::RunStart) {
+        if !starts.contains(&start) {
+            starts.push(start);
+        }
+    }
+    let distinct = starts.len();
+    (distinct > 1).then(|| {
+        format!(
+            "{distinct} different runs started with the id \"{}\": their events are shown as one run",
+            render::printable(run_id)
+        )
+    })
 }
 
 /// The summary of one run's events.
@@ -215,6 +279,11 @@ fn story(
         fact_styled(out, "started", &format!("{started} {DIM}({how}){DIM:#}"))?;
     }
 
+    let guards: Vec<EventRecord> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Guard | EventKind::BudgetWarning))
+        .cloned()
+        .collect();
     events.retain(|e| matches!(e.kind, EventKind::ToolResult | EventKind::LlmResult));
     // Step ids are taken when a call starts, so this is the order the calls began in,
     // with a nested call right after its parent (whose event was written after it).
@@ -259,7 +328,43 @@ fn story(
             fact(out, "usage", &format!("so far {}", usage(&summary)))?;
         }
     }
+    for event in &guards {
+        let label = if event.kind == EventKind::Guard {
+            "guard"
+        } else {
+            "budget warning"
+        };
+        fact(out, label, &guard_detail(event))?;
+    }
     Ok(())
+}
+
+/// What a `guard` or `budget_warning` event says: the limit, how much of it was used,
+/// where, and why.
+fn guard_detail(event: &EventRecord) -> String {
+    let amount = |amount: Option<&Amount>| match amount {
+        Some(Amount::Count(n)) => n.to_string(),
+        Some(Amount::Usd(usd)) => render::spend(*usd),
+        None => "?".to_owned(),
+    };
+    let mut text = event.guard.clone().unwrap_or_else(|| "a guard".to_owned());
+    if event.limit.is_some() {
+        text.push_str(&format!(
+            ": {} of {}",
+            amount(event.used.as_ref()),
+            amount(event.limit.as_ref())
+        ));
+    }
+    match (event.step_id, event.tool.as_deref()) {
+        (Some(step), Some(tool)) => text.push_str(&format!(", at step {step} ({tool})")),
+        (Some(step), None) => text.push_str(&format!(", at step {step}")),
+        _ => {}
+    }
+    if let Some(detail) = &event.detail {
+        text.push_str(": ");
+        text.push_str(detail);
+    }
+    text
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {

@@ -49,6 +49,8 @@ pub(crate) struct RunSummary {
     /// Model of the first LLM call: the model when `run_start` is missing.
     llm_model: Option<Rc<str>>,
     stop: Option<Box<Stop>>,
+    /// A second `run_start` at another time: two runs were given this id.
+    shared: bool,
 }
 
 /// The `meta` of the run's `run_start`.
@@ -110,6 +112,7 @@ impl RunSummary {
             seen: Seen::default(),
             llm_model: None,
             stop: None,
+            shared: false,
         }
     }
 
@@ -122,7 +125,8 @@ impl RunSummary {
                 self.start_ts_ms = Some(event.ts_ms);
                 self.meta = Some(Box::new(RunMeta::new(event.meta.as_ref(), strings)));
             }
-            EventKind::RunStart => {}
+            // The same start again is a log given twice; another one is another run.
+            EventKind::RunStart => self.shared |= self.start_ts_ms != Some(event.ts_ms),
             EventKind::ToolResult => {
                 // Saturating, as every sum here: a log may hold any numbers, and a
                 // debug build would panic where a release one wraps to nonsense.
@@ -185,6 +189,11 @@ impl RunSummary {
             }) => ts_ms.saturating_sub(*duration),
             _ => self.first_ts_ms,
         }
+    }
+
+    /// Whether two runs started with this id (their events are summed up as one).
+    pub fn shared_id(&self) -> bool {
+        self.shared
     }
 
     pub fn has_run_start(&self) -> bool {
