@@ -653,3 +653,113 @@ fn a_guard_dropped_at_once_is_said_once_on_stderr() {
     );
     assert_eq!(parse_lines(&path).0.len(), 9);
 }
+
+// --- Open runs at exit: a run in a `static`, a leaked run ------------------------------
+
+/// Starts the two runs nothing will ever stop, under a layer writing to `EVENTS`.
+fn start_unstoppable_runs() -> tracing_agent::FlushGuard {
+    static KEPT: std::sync::OnceLock<Run> = std::sync::OnceLock::new();
+    let path = PathBuf::from(std::env::var("EVENTS").unwrap());
+    let (layer, guard) = slow_file_layer(&path);
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    tracing::dispatcher::set_global_default(dispatch).unwrap();
+    let kept = KEPT.get_or_init(|| Run::start(RunMeta::new("kept").run_id("run-static")));
+    kept.in_scope(|| work(1));
+    let leaked = Run::start(RunMeta::new("leaked").run_id("run-leaked"));
+    leaked.in_scope(|| work(2));
+    std::mem::forget(leaked);
+    guard
+}
+
+#[test]
+#[ignore = "child of shutdown_writes_the_stop_of_runs_nothing_stopped"]
+fn open_runs_exit_child() {
+    if !is_child("open_runs_exit_child") {
+        return;
+    }
+    let guard = start_unstoppable_runs();
+    tracing_agent::shutdown(Duration::from_secs(20)).expect("flushed");
+    std::mem::forget(guard);
+    std::process::exit(0);
+}
+
+#[test]
+fn shutdown_writes_the_stop_of_runs_nothing_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let mut process = child(
+        "open_runs_exit_child",
+        &[("EVENTS", path.to_str().unwrap())],
+    )
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
+    let status = wait_bounded(&mut process, Duration::from_secs(60), "open runs child");
+    assert_eq!(status.code(), Some(0));
+    let (good, bad) = parse_lines(&path);
+    assert!(bad.is_empty(), "{bad:?}");
+    let mut stops: Vec<(String, String)> = good
+        .iter()
+        .filter(|e| e["kind"] == "stop")
+        .map(|e| {
+            (
+                e["run_id"].as_str().unwrap().to_owned(),
+                e["stop_reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    stops.sort();
+    assert_eq!(
+        stops,
+        [
+            ("run-leaked".to_owned(), "dropped".to_owned()),
+            ("run-static".to_owned(), "dropped".to_owned()),
+        ]
+    );
+}
+
+#[test]
+#[ignore = "child of a_signal_with_the_handler_writes_the_stop_of_open_runs"]
+fn open_runs_signal_child() {
+    if !is_child("open_runs_signal_child") {
+        return;
+    }
+    tracing_agent::flush_on_signals().unwrap();
+    let _guard = start_unstoppable_runs();
+    println!("started");
+    io::stdout().flush().unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn a_signal_with_the_handler_writes_the_stop_of_open_runs() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let mut process = child(
+        "open_runs_signal_child",
+        &[("EVENTS", path.to_str().unwrap())],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let ready = BufReader::new(process.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.contains("started"));
+    assert!(ready.is_some(), "the child never got to the signal");
+    signal(&process, "TERM");
+    let status = wait_bounded(
+        &mut process,
+        Duration::from_secs(30),
+        "open runs signal child",
+    );
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    let (good, _) = parse_lines(&path);
+    let stops: Vec<&str> = good
+        .iter()
+        .filter(|e| e["kind"] == "stop")
+        .map(|e| e["stop_reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(stops, ["cancelled", "cancelled"], "{good:?}");
+}

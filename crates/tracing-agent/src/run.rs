@@ -11,7 +11,8 @@ use tracing::{Instrument, Span};
 
 use crate::clock;
 use crate::guard::{Limits, Remaining};
-use crate::run_state::RunState;
+use crate::output::Unflushed;
+use crate::run_state::{self, RunState};
 use crate::schema::{Meta, RunUsage, StopReason, Stopped, SCHEMA_VERSION};
 use crate::scope::Hooks;
 
@@ -162,6 +163,9 @@ impl Run {
             emitter,
             limits,
         ));
+        run_state::register_open(&state);
+        static ON_SIGNAL: std::sync::Once = std::sync::Once::new();
+        ON_SIGNAL.call_once(|| crate::output::before_signal_flush(cancel_open_runs));
         if state.emitter().is_some() {
             span.with_subscriber(|(id, dispatch)| {
                 if let Some(hooks) = dispatch.downcast_ref::<Hooks>() {
@@ -251,6 +255,27 @@ impl Run {
             .record("gen_ai.usage.output_tokens", stopped.usage.output_tokens);
         stopped
     }
+}
+
+/// Ends every run still open in the process with `dropped`, writing its `stop`, then
+/// waits for every queued event to be written, at most `timeout`. Call it before
+/// `std::process::exit` (which runs no destructor, so neither `Run`'s nor the
+/// `FlushGuard`'s), or at the end of `main` when a run may still be open: one kept in a
+/// `static`, leaked, or held by a task that never finished.
+///
+/// ```no_run
+/// tracing_agent::shutdown(std::time::Duration::from_secs(5)).ok();
+/// std::process::exit(2);
+/// ```
+pub fn shutdown(timeout: std::time::Duration) -> Result<(), Unflushed> {
+    run_state::stop_open_runs(&StopReason::Dropped);
+    crate::output::flush(timeout)
+}
+
+/// What `flush_on_signals` does first: the process is ending at the operator's request,
+/// so the runs still open are written as `cancelled`.
+fn cancel_open_runs() {
+    run_state::stop_open_runs(&StopReason::Cancelled);
 }
 
 /// Shows a value as it is, but with control characters and line separators escaped

@@ -7,8 +7,9 @@
 //! switch) records its trip here; from then on tool calls are refused, `check` fails, and
 //! the stop, whenever it comes, carries the trip's reason.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use crate::clock::{self, millis, Instant};
 use crate::guard::{
@@ -40,6 +41,8 @@ pub(crate) struct RunState {
     trip: Mutex<Option<Hit>>,
     /// The recorded end, once there is one: the first reason wins.
     ended: Mutex<Option<Ended>>,
+    /// The run's key among the open runs (see [`register_open`]); 0 when not listed.
+    open_key: AtomicU64,
 }
 
 /// What the `stop` event recorded.
@@ -87,6 +90,7 @@ impl RunState {
             tripped: AtomicBool::new(false),
             trip: Mutex::new(None),
             ended: Mutex::new(None),
+            open_key: AtomicU64::new(0),
         }
     }
 
@@ -385,6 +389,10 @@ impl RunState {
         // hold up another caller that only wants to learn how the run ended.
         if first {
             self.write_stop(&ended, ended_now);
+            let key = self.open_key.swap(0, Ordering::AcqRel);
+            if key != 0 {
+                lock_open().remove(&key);
+            }
         }
         Stopped {
             run_id: self.run_id.clone(),
@@ -421,6 +429,37 @@ impl RunState {
     fn lock_trip(&self) -> std::sync::MutexGuard<'_, Option<Hit>> {
         self.trip.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Runs that write events and have not stopped, by a process-unique key: what
+/// [`stop_open_runs`] ends. A run leaves at its stop, so the map holds only runs still
+/// open (and those leaked or kept in a `static`, which is what it is for).
+fn lock_open() -> std::sync::MutexGuard<'static, HashMap<u64, Weak<RunState>>> {
+    static OPEN: OnceLock<Mutex<HashMap<u64, Weak<RunState>>>> = OnceLock::new();
+    OPEN.get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Lists `run` among the open runs, if it writes events.
+pub(crate) fn register_open(run: &Arc<RunState>) {
+    static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+    if run.emitter.is_none() {
+        return;
+    }
+    let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+    run.open_key.store(key, Ordering::Release);
+    lock_open().insert(key, Arc::downgrade(run));
+}
+
+/// Ends every open run with `reason`, writing its `stop`; returns how many.
+pub(crate) fn stop_open_runs(reason: &StopReason) -> usize {
+    // Taken out of the map first: stopping a run removes it, under the same lock.
+    let open: Vec<Arc<RunState>> = lock_open().values().filter_map(Weak::upgrade).collect();
+    for run in &open {
+        run.stop(reason.clone());
+    }
+    open.len()
 }
 
 /// Adds `n` to `counter`, stopping at `u64::MAX`.

@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 pub use background::Unflushed;
 pub use guard::{flush, FlushGuard, FLUSH_TIMEOUT};
+pub(crate) use signals::before_signal_flush;
 pub use signals::flush_on_signals;
 pub use targets::CHECK_PATH_EVERY;
 

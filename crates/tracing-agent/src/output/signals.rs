@@ -6,14 +6,23 @@ use std::sync::OnceLock;
 use super::guard::{flush, FLUSH_TIMEOUT};
 use super::say;
 
+/// Run on a signal before the flush: set by the run handles (a layer above this one),
+/// which end the runs still open there.
+static BEFORE_FLUSH: OnceLock<fn()> = OnceLock::new();
+
+/// Makes the signal handler call `hook` before it flushes.
+pub(crate) fn before_signal_flush(hook: fn()) {
+    let _ = BEFORE_FLUSH.set(hook);
+}
+
 /// Flushes on SIGTERM and SIGINT, then lets the signal do what it does by default, so the
 /// process ends with the conventional status (killed by that signal; a shell shows
 /// 128 + its number). Opt in once at start; later calls do nothing.
 ///
-/// A thread of ours (through `signal-hook`) waits for the signal, calls [`flush`] with
-/// [`FLUSH_TIMEOUT`] (saying on stderr what was still queued, if anything), then restores
-/// the default action and raises the signal again. It writes no `stop` for runs still
-/// open: they show in the log as runs without a stop. Do not use it if the application
+/// A thread of ours (through `signal-hook`) waits for the signal, ends every run still
+/// open with `cancelled` (writing its `stop`), calls [`flush`] with [`FLUSH_TIMEOUT`]
+/// (saying on stderr what was still queued, if anything), then restores the default
+/// action and raises the signal again. Do not use it if the application
 /// handles these signals itself for a graceful shutdown: call [`flush`] there instead.
 ///
 /// ```no_run
@@ -32,6 +41,9 @@ pub fn flush_on_signals() -> io::Result<()> {
         .name("tracing-agent-signals".into())
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                if let Some(hook) = BEFORE_FLUSH.get() {
+                    hook();
+                }
                 if let Err(unflushed) = flush(FLUSH_TIMEOUT) {
                     say(&format!("on signal {signal}: {unflushed}; they are lost"));
                 }
