@@ -97,6 +97,18 @@ impl Filter<'_> {
     }
 }
 
+impl Filter<'_> {
+    /// Whether `run`, whose `run_start` was just read, can already be left out: its agent
+    /// and start time are known and one of them fails its filter. What depends on later
+    /// events (stop reason, tools) is decided at the run's stop.
+    pub(crate) fn rejects_at_start(&self, run: &RunSummary) -> bool {
+        let agent = &self.filters.agent;
+        self.cutoff_ms
+            .is_some_and(|cutoff| run.started_ms() < cutoff)
+            || (!agent.is_empty() && !run.agent().is_some_and(|a| agent.iter().any(|w| w == a)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use crate::filter::Filters;
 use crate::input::Inputs;
 use crate::render;
 use crate::summary::{RunSummary, Summaries};
+use tracing_agent::EventKind;
 
 /// The arguments of `runs`.
 #[derive(Args, Debug)]
@@ -36,13 +37,29 @@ pub(crate) fn run(
 ) -> Result<(), CliError> {
     let filter = args.filters.at(SystemTime::now());
     let mut summaries = Summaries::default();
-    let skipped = args.inputs.read_events(|event| summaries.add(&event))?;
+    let skipped = args.inputs.read_events(|event| {
+        // A run the filter can already decide against leaves only a hash behind: `runs`
+        // over a million runs that a filter mostly rejects holds what it will print.
+        let Some(run) = summaries.add(&event) else {
+            return;
+        };
+        let decided_against = match event.kind {
+            EventKind::RunStart => filter.rejects_at_start(run),
+            EventKind::Stop => !filter.keeps(run),
+            _ => false,
+        };
+        if decided_against {
+            let run_id = run.run_id.clone();
+            summaries.leave_out(&run_id);
+        }
+    })?;
     if let Some(warning) = skipped.warning() {
         render::warning(err, "runs", &warning);
     }
 
+    let left_out = summaries.left_out();
     let all = summaries.newest_first();
-    let total = all.len();
+    let total = all.len() + left_out;
     let runs: Vec<RunSummary> = all.into_iter().filter(|run| filter.keeps(run)).collect();
 
     let mut out = BufWriter::new(out);

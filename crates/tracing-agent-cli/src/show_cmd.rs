@@ -219,7 +219,9 @@ fn shared_id(run_id: &str, events: &[EventRecord]) -> Option<String> {
 /// The summary of one run's events.
 fn summarize(events: &[EventRecord]) -> Option<RunSummary> {
     let mut summaries = Summaries::default();
-    events.iter().for_each(|event| summaries.add(event));
+    events.iter().for_each(|event| {
+        summaries.add(event);
+    });
     summaries.newest_first().pop()
 }
 

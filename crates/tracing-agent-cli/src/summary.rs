@@ -16,6 +16,13 @@ use std::rc::Rc;
 use tracing_agent::schema::{RecordMeta, RecordUsage};
 use tracing_agent::{EventKind, EventRecord, Status, StopReason};
 
+fn id_hash(run_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    run_id.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Strings shared between runs, each kept once.
 #[derive(Debug, Default)]
 struct Strings(HashSet<Rc<str>>);
@@ -306,17 +313,37 @@ impl RunSummary {
 pub(crate) struct Summaries {
     runs: HashMap<Rc<str>, RunSummary>,
     strings: Strings,
+    /// Runs already left out (see [`Summaries::leave_out`]), as hashes of their ids: 8
+    /// bytes where a summary takes about a kilobyte.
+    left_out: HashSet<u64>,
 }
 
 impl Summaries {
-    /// Adds `event` to its run's summary, starting one for a run not seen before.
-    pub fn add(&mut self, event: &EventRecord) {
-        if let Some(run_id) = event.run_id.as_deref() {
-            if !self.runs.contains_key(run_id) {
-                self.start(run_id, event.ts_ms);
+    /// Adds `event` to its run's summary, starting one for a run not seen before, unless
+    /// the run was left out. Returns the run's summary, if it is still summed up.
+    pub fn add(&mut self, event: &EventRecord) -> Option<&RunSummary> {
+        let run_id = event.run_id.as_deref()?;
+        if !self.runs.contains_key(run_id) {
+            if !self.left_out.is_empty() && self.left_out.contains(&id_hash(run_id)) {
+                return None;
             }
-            self.add_if_known(event);
+            self.start(run_id, event.ts_ms);
         }
+        self.add_if_known(event);
+        self.runs.get(run_id)
+    }
+
+    /// Forgets the summary of `run_id` and skips its later events: a filter has decided
+    /// against it, and only its count is kept.
+    pub fn leave_out(&mut self, run_id: &str) {
+        if self.runs.remove(run_id).is_some() {
+            self.left_out.insert(id_hash(run_id));
+        }
+    }
+
+    /// How many runs were left out.
+    pub fn left_out(&self) -> usize {
+        self.left_out.len()
     }
 
     /// Adds `event` to its run's summary if that run is being summed up.

@@ -113,3 +113,61 @@ fn two_runs_given_one_id_are_said_and_a_log_given_twice_is_not() {
     let out = cli(&["runs", "-"], &twice);
     assert!(!out.stderr.contains("more than one run"), "{}", out.stderr);
 }
+
+#[test]
+fn runs_a_filter_leaves_out_early_still_count_and_the_kept_ones_are_whole() {
+    // 300 runs of three agents; each stops, then (as a log given twice would) its
+    // start comes again.
+    let mut log = String::new();
+    for n in 0..300u64 {
+        let agent = ["alpha", "beta", "gamma"][(n % 3) as usize];
+        let run = format!("run-{n:04}");
+        let reason = if n % 2 == 0 {
+            "completed"
+        } else {
+            "tool_error"
+        };
+        log += &start(&run, 1_732_442_400_000 + n, agent);
+        log += &stop(&run, 1_732_442_400_500 + n, reason);
+        log += &start(&run, 1_732_442_400_000 + n, agent);
+    }
+    let out = cli(&["runs", "--agent", "nobody", "-"], &log);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("no runs match the filters (300 in the input)"),
+        "{}",
+        out.stderr
+    );
+    // Left out at its start (agent) or at its stop (stop reason): the rest is listed
+    // exactly as without early decisions.
+    let out = cli(
+        &[
+            "runs",
+            "--json",
+            "--agent",
+            "beta",
+            "--stop-reason",
+            "completed",
+            "-",
+        ],
+        &log,
+    );
+    let ids: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["run_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = (0..300u64)
+        .rev()
+        .filter(|n| n % 3 == 1 && n % 2 == 0)
+        .map(|n| format!("run-{n:04}"))
+        .collect();
+    assert_eq!(ids, expected);
+    assert!(!out.stderr.contains("more than one run"), "{}", out.stderr);
+}
