@@ -51,6 +51,11 @@ use crate::schema::{EventKind, EventRecord};
 /// memory.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
 
+/// How many times the longest line kept a line may run on without a newline before the
+/// input is taken for something that is not a log at all (`/dev/zero`, a binary file):
+/// reading then stops with an error instead of skipping for ever (1 GiB by default).
+pub const GIVE_UP_AFTER_LINES: u64 = 64;
+
 /// Reads [`EventRecord`]s from a log, one line at a time: an iterator of [`Item`]s.
 ///
 /// Memory stays flat whatever the size of the input: one line is held at a time, and
@@ -162,6 +167,20 @@ impl<R: Read> EventReader<R> {
             self.input.consume(used);
             consumed += used;
             self.bytes_read += used as u64;
+            if !terminated && consumed as u64 > GIVE_UP_AFTER_LINES * self.max_line as u64 {
+                let read = if consumed >= 1 << 20 {
+                    format!("{} MiB", consumed >> 20)
+                } else {
+                    format!("{consumed} bytes")
+                };
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "line {} has no newline in its first {read}: this is not an event log",
+                        self.line_no + 1,
+                    ),
+                ));
+            }
             if terminated {
                 return Ok(Some(LineEnd {
                     terminated,
@@ -920,7 +939,12 @@ mod properties {
             let lines = bytes.iter().filter(|b| **b == b'\n').count() + 1;
             let mut items = 0;
             for item in EventReader::new(&bytes[..]).with_max_line(max_line) {
-                item.unwrap();
+                // Reading may stop at a line that runs on far past the limit: that is
+                // the one error allowed, and the last item.
+                if let Err(error) = item {
+                    prop_assert!(error.to_string().contains("not an event log"), "{error}");
+                    prop_assert!(bytes.len() as u64 > super::GIVE_UP_AFTER_LINES * max_line as u64);
+                }
                 items += 1;
                 prop_assert!(items <= lines);
             }
@@ -957,5 +981,27 @@ mod properties {
             prop_assert_eq!(events, junk.len());
             prop_assert_eq!(skipped, junk.len());
         }
+    }
+}
+
+#[cfg(test)]
+mod endless {
+    use std::io::Read;
+
+    use super::{EventReader, GIVE_UP_AFTER_LINES};
+
+    /// Input that never ends and never has a newline, like `/dev/zero`: reading stops
+    /// with an error that says why, after a bounded number of bytes.
+    #[test]
+    fn an_endless_line_is_an_error_not_a_hang() {
+        let max_line = 64;
+        let zeros = std::io::repeat(0).take(1 << 30);
+        let mut reader = EventReader::new(zeros).with_max_line(max_line);
+        let error = reader.next().expect("an item").expect_err("an error");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        assert!(error.to_string().contains("not an event log"), "{error}");
+        // Checked once per buffer the reader fills: at most one buffer past the limit.
+        assert!(reader.bytes_read() <= GIVE_UP_AFTER_LINES * 64 + (1 << 16));
+        assert!(reader.next().is_none(), "ends after the error");
     }
 }
