@@ -99,6 +99,29 @@ fn wait_bounded(child: &mut Child, limit: Duration, what: &str) -> std::process:
     }
 }
 
+/// Runs the child `name` writing to `path`, sends it SIGTERM once it prints `ready`, and
+/// checks it died of that signal.
+fn terminate_when_ready(name: &str, ready: &str, path: &Path) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut process = child(name, &[("EVENTS", path.to_str().unwrap())])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The harness prints its own lines first.
+    let seen = BufReader::new(process.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.contains(ready));
+    assert!(seen.is_some(), "{name} never got to the signal");
+    signal(&process, "TERM");
+    let status = wait_bounded(&mut process, Duration::from_secs(30), name);
+    assert_eq!(
+        status.signal(),
+        Some(15),
+        "{name} ended by SIGTERM: {status:?}"
+    );
+}
+
 fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args([format!("-{name}"), child.id().to_string()])
@@ -193,22 +216,9 @@ fn sigterm_child() {
 
 #[test]
 fn sigterm_with_the_handler_flushes_then_dies_of_the_signal() {
-    use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
-    let mut process = child("sigterm_child", &[("EVENTS", path.to_str().unwrap())])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The harness prints its own lines first.
-    let ready = BufReader::new(process.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .find(|line| line.contains("emitted"));
-    assert!(ready.is_some(), "the child never got to the signal");
-    signal(&process, "TERM");
-    let status = wait_bounded(&mut process, Duration::from_secs(30), "sigterm child");
-    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}");
+    terminate_when_ready("sigterm_child", "emitted", &path);
     let (good, bad) = parse_lines(&path);
     assert_eq!(
         (good.len(), bad.len()),
@@ -733,28 +743,9 @@ fn open_runs_signal_child() {
 
 #[test]
 fn a_signal_with_the_handler_writes_the_stop_of_open_runs() {
-    use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
-    let mut process = child(
-        "open_runs_signal_child",
-        &[("EVENTS", path.to_str().unwrap())],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let ready = BufReader::new(process.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .find(|line| line.contains("started"));
-    assert!(ready.is_some(), "the child never got to the signal");
-    signal(&process, "TERM");
-    let status = wait_bounded(
-        &mut process,
-        Duration::from_secs(30),
-        "open runs signal child",
-    );
-    assert_eq!(status.signal(), Some(15), "{status:?}");
+    terminate_when_ready("open_runs_signal_child", "started", &path);
     let (good, _) = parse_lines(&path);
     let stops: Vec<&str> = good
         .iter()
