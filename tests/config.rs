@@ -484,3 +484,25 @@ fn loop_detection_keys_on_keyed_hashes_too() {
     // `search` cannot carry a refusal, so its body ran; the run stops for the loop.
     assert_eq!(stopped.stop_reason, StopReason::LoopDetected);
 }
+
+/// The README's full example ("Beyond the seed") is a config the library accepts, and its
+/// values are the defaults it says they are.
+#[test]
+fn the_readme_full_example_parses_and_shows_the_defaults() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let after = readme
+        .split("**Beyond the seed**")
+        .nth(1)
+        .expect("the README's full example");
+    let yaml = after
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|block| block.split("```").next())
+        .expect("a yaml block");
+    let config = Config::from_yaml_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let defaults = Config::default();
+    assert_eq!(config.logging, defaults.logging);
+    assert_eq!(config.guards, defaults.guards);
+    assert_eq!(config.pricing.len(), 1);
+}
