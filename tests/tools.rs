@@ -663,3 +663,52 @@ fn the_gate_runs_the_body_once_in_every_setting() {
     assert_eq!(GATED_BODIES.load(SeqCst) - bodies_before, 6);
     assert_eq!(cap.of_kind("tool_result").len(), 3, "nothing more written");
 }
+
+#[agent_tool]
+fn where_am_i() -> (String, Option<u64>) {
+    let here = tracing_agent::current().expect("in a run");
+    (here.run_id().to_owned(), here.step_id())
+}
+
+#[agent_tool]
+fn outer_where() -> ((String, Option<u64>), (String, Option<u64>)) {
+    let mine = tracing_agent::current().map(|c| (c.run_id().to_owned(), c.step_id()));
+    (mine.unwrap(), where_am_i())
+}
+
+#[agent_tool]
+async fn async_where(n: u32) -> (Option<u64>, u64) {
+    tokio::task::yield_now().await;
+    let here = tracing_agent::current().expect("in a run, across an await");
+    (here.step_id(), here.usage().tool_calls + u64::from(n))
+}
+
+/// Inside a tool, the run and the tool's own step; nested, the innermost's; across
+/// awaits too; and the run's usage so far.
+#[test]
+fn current_gives_the_run_and_the_innermost_step() {
+    let rt = current_thread_runtime();
+    let (_, cap) = capture(|| {
+        assert!(tracing_agent::current().is_none(), "no run yet");
+        let run = Run::start(RunMeta::new("where").run_id("run-here"));
+        let here = run.in_scope(tracing_agent::current).expect("in the run");
+        assert_eq!((here.run_id(), here.step_id()), ("run-here", None));
+        assert_eq!(run.in_scope(where_am_i), ("run-here".to_owned(), Some(1)));
+        let (outer, inner) = run.in_scope(outer_where);
+        assert_eq!(outer, ("run-here".to_owned(), Some(2)));
+        assert_eq!(inner, ("run-here".to_owned(), Some(3)));
+        // Three calls ended before this one: its usage says so.
+        assert_eq!(rt.block_on(run.instrument(async_where(0))), (Some(4), 3));
+        run.stop(StopReason::Completed);
+    });
+    let steps: Vec<u64> = cap
+        .of_kind("tool_result")
+        .iter()
+        .map(|e| e["step_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [1, 3, 2, 4],
+        "the ids current() gave are the events'"
+    );
+}

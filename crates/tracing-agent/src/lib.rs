@@ -86,7 +86,7 @@ pub use layer::AgentLayer;
 pub use llm::{record_llm, LlmUsage};
 pub use output::{flush, flush_on_signals, FlushGuard, Unflushed, CHECK_PATH_EVERY, FLUSH_TIMEOUT};
 pub use redact::REDACTED;
-pub use run::{shutdown, Guarded, Retry, Run, RunMeta};
+pub use run::{current, shutdown, Current, Guarded, Retry, Run, RunMeta};
 pub use schema::{EventKind, EventRecord, RunUsage, Status, StopReason, Stopped, SCHEMA_VERSION};
 pub use sink::SinkStats;
 pub use tracing_agent_macros::{agent_tool, ErrorClass};

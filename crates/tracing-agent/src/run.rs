@@ -16,9 +16,11 @@ use crate::run_state::{self, RunState};
 use crate::schema::{Meta, RunUsage, StopReason, Stopped, SCHEMA_VERSION};
 use crate::scope::Hooks;
 
+mod current;
 mod guarded;
 mod retry;
 
+pub use current::{current, Current};
 pub use guarded::Guarded;
 pub use retry::Retry;
 
