@@ -149,7 +149,7 @@ pub mod __private_v1 {
 
     /// Type-checks a result against [`ToolResult`].
     #[inline(always)]
-    pub fn result<T: ToolResult + ?Sized>(call: &mut ToolCall, value: &T) {
+    pub fn result<T: ToolResult + ?Sized>(call: &mut ToolCall<'_>, value: &T) {
         call.ok(value);
     }
 }

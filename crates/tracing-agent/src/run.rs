@@ -126,6 +126,12 @@ impl Run {
             stop_reason = Empty,
             gen_ai.usage.input_tokens = Empty,
             gen_ai.usage.output_tokens = Empty,
+            // OpenTelemetry's span name and kind (`tracing-opentelemetry` reads these),
+            // and what a run that did not complete records: `error.type`, error status.
+            otel.name = %format_args!("invoke_agent {}", OneLine(&meta.agent)),
+            otel.kind = "internal",
+            error.type = Empty,
+            otel.status_code = Empty,
         );
         // Found through the span's own dispatcher: the `AgentLayer` that will write this
         // run's events, and the run this one is nested in, if any.
@@ -249,12 +255,24 @@ impl Run {
 
     fn finish(&self, reason: StopReason) -> Stopped {
         let stopped = self.state.stop(reason);
-        self.span
-            .record("stop_reason", stopped.stop_reason.as_str());
-        self.span
-            .record("gen_ai.usage.input_tokens", stopped.usage.input_tokens);
-        self.span
-            .record("gen_ai.usage.output_tokens", stopped.usage.output_tokens);
+        let span = &self.span;
+        span.record("stop_reason", stopped.stop_reason.as_str());
+        // As i64: OpenTelemetry's attributes have no unsigned integer, and a `u64`
+        // reaches `tracing-opentelemetry` as text.
+        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        span.record(
+            "gen_ai.usage.input_tokens",
+            as_i64(stopped.usage.input_tokens),
+        );
+        span.record(
+            "gen_ai.usage.output_tokens",
+            as_i64(stopped.usage.output_tokens),
+        );
+        if stopped.stop_reason != StopReason::Completed {
+            // The GenAI convention: a run that ends with anything but `completed` failed.
+            span.record("error.type", stopped.stop_reason.as_str());
+            span.record("otel.status_code", "error");
+        }
         stopped
     }
 }

@@ -20,10 +20,13 @@ use crate::sink::Emitter;
 
 /// One tool call in progress. Dropped without an outcome, it reports `panic` (when its
 /// thread is unwinding) or `cancelled` (an async call whose future was dropped).
-pub struct ToolCall {
+pub struct ToolCall<'a> {
     // Inline, not boxed (no allocation per call), and never moved once `begin` has
     // returned it: the outcome calls finish it in place through `&mut self`.
     live: Option<Live>,
+    /// The call's span, borrowed from the generated code (which keeps it): a failed call
+    /// marks it, for OpenTelemetry, without a clone of the span on every call.
+    span: &'a Span,
 }
 
 /// Present only when an `AgentLayer` will write the call: the disabled path carries
@@ -47,7 +50,7 @@ enum Outcome<'a> {
     Err(&'a str),
 }
 
-impl ToolCall {
+impl<'a> ToolCall<'a> {
     /// Starts a call in `span` (an `execute_tool` span made by the generated code):
     /// finds its run, assigns its step id, hashes its arguments with `feed_args`.
     /// Nothing is looked up or hashed unless an `AgentLayer` is installed and the span
@@ -56,12 +59,12 @@ impl ToolCall {
     /// The span stays with the caller, which runs the body in it, so that a disabled
     /// call moves nothing but this small value.
     pub fn begin(
-        span: &Span,
+        span: &'a Span,
         info: &'static ToolInfo,
         feed_args: impl FnOnce(&mut ToolArgs),
     ) -> Self {
         if span.is_disabled() {
-            return ToolCall { live: None };
+            return ToolCall { live: None, span };
         }
         let found = span
             .with_subscriber(|(id, dispatch)| {
@@ -72,13 +75,15 @@ impl ToolCall {
             })
             .flatten();
         let Some((writer, step_id, parent_step_id)) = found else {
-            return ToolCall { live: None };
+            return ToolCall { live: None, span };
         };
         if let Some(step_id) = step_id {
-            span.record("step_id", step_id);
+            // As i64: OpenTelemetry's attributes have no unsigned integer, and a `u64`
+            // reaches `tracing-opentelemetry` as text.
+            span.record("step_id", i64::try_from(step_id).unwrap_or(i64::MAX));
         }
         let Some(settings) = writer.emitter().map(Emitter::settings) else {
-            return ToolCall { live: None };
+            return ToolCall { live: None, span };
         };
         let guard_hash = writer.run().is_some_and(RunState::needs_args_hash);
         let mut args = ToolArgs::new(settings, guard_hash);
@@ -102,7 +107,10 @@ impl ToolCall {
             refused,
             attempt: crate::scope::take_attempt(),
         };
-        ToolCall { live: Some(live) }
+        ToolCall {
+            live: Some(live),
+            span,
+        }
     }
 
     /// What the generated code does with this call: run its body, or return the gate's
@@ -119,7 +127,7 @@ impl ToolCall {
     /// refusal's class (`refused:<reason>`, or `timeout`).
     pub fn refused(&mut self, refused: &Refused) {
         if let Some(live) = &self.live {
-            live.finish(Outcome::Err(&refused.class()));
+            live.finish(self.span, Outcome::Err(&refused.class()));
             self.live = None;
         }
     }
@@ -137,7 +145,7 @@ impl ToolCall {
                 .writer
                 .emitter()
                 .map(|emitter| result_digest(emitter.settings(), value));
-            live.finish(Outcome::Ok(digest.as_ref()));
+            live.finish(self.span, Outcome::Ok(digest.as_ref()));
             self.live = None;
         }
     }
@@ -146,7 +154,7 @@ impl ToolCall {
     #[inline]
     pub fn ok_unhashed(&mut self) {
         if let Some(live) = &self.live {
-            live.finish(Outcome::Ok(None));
+            live.finish(self.span, Outcome::Ok(None));
             self.live = None;
         }
     }
@@ -155,13 +163,13 @@ impl ToolCall {
     #[inline]
     pub fn err(&mut self, class: Cow<'static, str>) {
         if let Some(live) = &self.live {
-            live.finish(Outcome::Err(&class));
+            live.finish(self.span, Outcome::Err(&class));
             self.live = None;
         }
     }
 }
 
-impl Drop for ToolCall {
+impl Drop for ToolCall<'_> {
     #[inline]
     fn drop(&mut self) {
         if let Some(live) = &self.live {
@@ -170,19 +178,24 @@ impl Drop for ToolCall {
             } else {
                 "cancelled"
             };
-            live.finish(Outcome::Err(class));
+            live.finish(self.span, Outcome::Err(class));
         }
     }
 }
 
 impl Live {
-    fn finish(&self, outcome: Outcome<'_>) {
+    fn finish(&self, span: &Span, outcome: Outcome<'_>) {
         let ended = clock::now();
         let elapsed = ended.saturating_duration_since(self.started);
         let (status, error, result) = match outcome {
             Outcome::Ok(result) => (Status::Ok, None, result),
             Outcome::Err(class) => (Status::Error, Some(class), None),
         };
+        if let Some(class) = error {
+            // The GenAI convention's failed call: its class as `error.type`, error status.
+            span.record("error.type", class);
+            span.record("otel.status_code", "error");
+        }
         let Some(emitter) = self.writer.emitter() else {
             return;
         };

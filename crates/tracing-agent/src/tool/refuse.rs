@@ -23,12 +23,12 @@ impl<R> Refuse<R> {
 /// The specialization for `Result<T, E>` with `E: From<Refused>`.
 pub trait RefuseInPlace<R> {
     /// Finishes `call` as refused and returns the refusal as `R`.
-    fn refuse(&self, call: &mut ToolCall, refused: Refused) -> Option<R>;
+    fn refuse(&self, call: &mut ToolCall<'_>, refused: Refused) -> Option<R>;
 }
 
 impl<T, E: From<Refused>> RefuseInPlace<Result<T, E>> for Refuse<Result<T, E>> {
     #[inline]
-    fn refuse(&self, call: &mut ToolCall, refused: Refused) -> Option<Result<T, E>> {
+    fn refuse(&self, call: &mut ToolCall<'_>, refused: Refused) -> Option<Result<T, E>> {
         call.refused(&refused);
         Some(Err(E::from(refused)))
     }
@@ -37,12 +37,12 @@ impl<T, E: From<Refused>> RefuseInPlace<Result<T, E>> for Refuse<Result<T, E>> {
 /// The fallback for every other return type: nothing to return, so the body runs.
 pub trait RunAnyway<R> {
     /// `None`: the body runs.
-    fn refuse(&self, call: &mut ToolCall, refused: Refused) -> Option<R>;
+    fn refuse(&self, call: &mut ToolCall<'_>, refused: Refused) -> Option<R>;
 }
 
 impl<R> RunAnyway<R> for &Refuse<R> {
     #[inline]
-    fn refuse(&self, _call: &mut ToolCall, _refused: Refused) -> Option<R> {
+    fn refuse(&self, _call: &mut ToolCall<'_>, _refused: Refused) -> Option<R> {
         None
     }
 }

@@ -73,7 +73,7 @@ impl<T, E: From<Refused>> TimeoutResult for Result<T, E> {
 
 /// Finishes `call` as timed out (error class `timeout`) and returns the refusal as `R`.
 pub fn timed_out<R: TimeoutResult>(
-    call: &mut ToolCall,
+    call: &mut ToolCall<'_>,
     info: &'static ToolInfo,
     elapsed: Elapsed,
 ) -> R {
