@@ -85,10 +85,10 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
             step_id = #rt::tracing::field::Empty,
             gen_ai.tool.name = #name,
             gen_ai.operation.name = "execute_tool",
-            // OpenTelemetry's span name and kind (`tracing-opentelemetry` reads these), and
-            // what a failed call records: the convention's `error.type` and error status.
+            // OpenTelemetry's span name (the kind is `tracing-opentelemetry`'s default,
+            // internal, as the convention asks), and what a failed call records: the
+            // convention's `error.type` and error status.
             otel.name = ::core::concat!("execute_tool ", #name),
-            otel.kind = "internal",
             error.type = #rt::tracing::field::Empty,
             otel.status_code = #rt::tracing::field::Empty,
         )

@@ -126,10 +126,10 @@ impl Run {
             stop_reason = Empty,
             gen_ai.usage.input_tokens = Empty,
             gen_ai.usage.output_tokens = Empty,
-            // OpenTelemetry's span name and kind (`tracing-opentelemetry` reads these),
-            // and what a run that did not complete records: `error.type`, error status.
+            // OpenTelemetry's span name (the kind is `tracing-opentelemetry`'s default,
+            // internal, as the convention asks), and what a run that did not complete
+            // records: `error.type`, error status.
             otel.name = %format_args!("invoke_agent {}", OneLine(&meta.agent)),
-            otel.kind = "internal",
             error.type = Empty,
             otel.status_code = Empty,
         );
