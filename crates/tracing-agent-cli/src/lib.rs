@@ -74,7 +74,9 @@ pub enum Command {
     /// files is one run. Lines that are not events (other logs, a line torn by a crash)
     /// are skipped and counted in one warning on stderr. Events of no run (`run_id`
     /// null) are not listed. A run without a stop event shows `-` as its stop reason;
-    /// one whose run_start is not in the input shows `-` for its versions.
+    /// one whose run_start is not in the input shows `-` for its versions. A run is
+    /// listed when it passes every filter given; a filter repeated keeps any of its
+    /// values.
     Runs(RunsArgs),
 
     /// Tell the whole story of one run: its versions, every step in order (nested calls
