@@ -82,8 +82,9 @@ pub enum Command {
     /// Tell the whole story of one run: its versions, every step in order (nested calls
     /// indented under their parent), its LLM calls, sub-runs, stop reason and usage.
     ///
-    /// RUN_ID is a whole run id, or its first 8 or more characters when only one run
-    /// has them. Exits with 1 when no run matches or when several do (they are listed).
+    /// RUN_ID is a whole run id, or 8 or more characters from anywhere in it when only
+    /// one run's id contains them. Exits with 1 when no run matches or when several do
+    /// (they are listed).
     Show(ShowArgs),
 }
 
