@@ -60,7 +60,7 @@ pub(crate) fn run(
             summaries.leave_out(&run_id);
         }
     })?;
-    if let Some(warning) = skipped.warning() {
+    for warning in skipped.warnings() {
         render::warning(err, "runs", &warning);
     }
 

@@ -118,7 +118,7 @@ pub(crate) fn run(
     let skipped = args
         .inputs
         .read_events(|event| collected.add(&selector, event))?;
-    if let Some(warning) = skipped.warning() {
+    for warning in skipped.warnings() {
         render::warning(err, "show", &warning);
     }
 
