@@ -5,8 +5,9 @@
 //! Modules, one line each on what it owns (events are read only through
 //! [`tracing_agent::read`]; this crate keeps no schema of its own):
 //! - `error`: `CliError`, what ends a command early, and its exit status.
-//! - `input`: the `FILE...` arguments, read through the library's reader with a progress
-//!   indicator, and the one warning about the lines that are not events.
+//! - `input`: the `FILE...` arguments, each file read once through the library's reader
+//!   with a progress indicator, and the warnings about files given twice and the one
+//!   about the lines that are not events.
 //! - `filter`: the options that select runs (`--since`, `--agent`, ...) and applying them.
 //! - `progress`: the progress indicator on stderr.
 //! - `summary`: the data model: one run summed up from its events, numbers and no format.
