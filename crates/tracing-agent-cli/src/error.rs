@@ -12,7 +12,7 @@ pub(crate) struct CliError {
 
 impl CliError {
     /// Exit status 1: the command ran but could not do what was asked (unreadable
-    /// file, no such run, an ambiguous run prefix).
+    /// file, no such run, an ambiguous part of a run id).
     pub fn failure(message: impl Into<String>) -> Self {
         CliError {
             code: 1,

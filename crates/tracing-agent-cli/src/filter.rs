@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
+use tracing_agent::StopReason;
 
 use crate::summary::RunSummary;
 
@@ -15,18 +16,86 @@ pub(crate) struct Filters {
     #[arg(long, value_name = "WHEN", value_parser = parse_since)]
     since: Option<Since>,
 
+    /// Only runs that started before this, in the syntax of `--since`: with it, `--since
+    /// 2h --until 1h` is the hour before the last one.
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    until: Option<Since>,
+
     /// Only runs that stopped for this reason (repeat for any of several); `-` for runs
-    /// without a stop event.
+    /// without a stop event. A reason the library does not name is warned about, and
+    /// still looked for: callers may stop runs for reasons of their own.
     #[arg(long, value_name = "REASON")]
     stop_reason: Vec<String>,
+
+    /// Only runs that did not complete: stopped for any reason but `completed`, or
+    /// without a stop event (still running, or their process died).
+    #[arg(long)]
+    failed: bool,
 
     /// Only runs of this agent (repeat for any of several).
     #[arg(long, value_name = "NAME")]
     agent: Vec<String>,
 
+    /// Only runs of this model (repeat for any of several): the model of the run's
+    /// run_start, or of its first LLM call when the run_start has none or is not in the
+    /// input.
+    #[arg(long, value_name = "MODEL")]
+    model: Vec<String>,
+
+    /// Only runs of this prompt version (repeat for any of several).
+    #[arg(long, value_name = "VERSION")]
+    prompt_version: Vec<String>,
+
     /// Only runs that called this tool (repeat for any of several).
     #[arg(long, value_name = "NAME")]
     tool: Vec<String>,
+
+    /// Only runs with a tool call that failed with this error class (repeat for any of
+    /// several), as `show` prints it after `error`: `Timeout`, `refused:loop_detected`.
+    #[arg(long, value_name = "CLASS")]
+    error: Vec<String>,
+}
+
+/// The stop reasons the library names, for the warning about one it does not.
+const NAMED_REASONS: [StopReason; 15] = [
+    StopReason::Completed,
+    StopReason::MaxSteps,
+    StopReason::MaxToolCalls,
+    StopReason::TokenBudget,
+    StopReason::SpendBudget,
+    StopReason::TimeBudget,
+    StopReason::LoopDetected,
+    StopReason::ToolTimeout,
+    StopReason::ToolError,
+    StopReason::Denied,
+    StopReason::Killed,
+    StopReason::Cancelled,
+    StopReason::Error,
+    StopReason::Panic,
+    StopReason::Dropped,
+];
+
+/// Never called: it stops compiling when the library names a new reason, so that
+/// [`NAMED_REASONS`] is brought up to date with it.
+fn _every_named_reason_is_listed(reason: &StopReason) {
+    match reason {
+        StopReason::Completed
+        | StopReason::MaxSteps
+        | StopReason::MaxToolCalls
+        | StopReason::TokenBudget
+        | StopReason::SpendBudget
+        | StopReason::TimeBudget
+        | StopReason::LoopDetected
+        | StopReason::ToolTimeout
+        | StopReason::ToolError
+        | StopReason::Denied
+        | StopReason::Killed
+        | StopReason::Cancelled
+        | StopReason::Error
+        | StopReason::Panic
+        | StopReason::Dropped
+        | StopReason::Other(_) => {}
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -67,7 +136,32 @@ impl Filters {
         Filter {
             filters: self,
             cutoff_ms: self.since.map(|since| since.cutoff_ms(now)),
+            until_ms: self.until.map(|until| until.cutoff_ms(now)),
         }
+    }
+
+    /// What the user is told before any run is read: each `--stop-reason` the library
+    /// does not name, since a typo there would otherwise be a silent empty answer.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let known = || {
+            NAMED_REASONS
+                .iter()
+                .map(StopReason::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        self.stop_reason
+            .iter()
+            .filter(|reason| {
+                *reason != "-" && matches!(reason.parse::<StopReason>(), Ok(StopReason::Other(_)))
+            })
+            .map(|reason| {
+                format!(
+                    "--stop-reason \"{reason}\" is not a stop reason of the library (those are {}, and - for no stop); runs that stopped for a reason of their own by that name are still listed",
+                    known()
+                )
+            })
+            .collect()
     }
 }
 
@@ -75,6 +169,13 @@ impl Filters {
 pub(crate) struct Filter<'a> {
     filters: &'a Filters,
     cutoff_ms: Option<u64>,
+    /// The first start left out by `--until`, in Unix milliseconds.
+    until_ms: Option<u64>,
+}
+
+/// Whether `value` is one of `wanted`, or nothing is wanted.
+fn any(wanted: &[String], value: Option<&str>) -> bool {
+    wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w == v))
 }
 
 impl Filter<'_> {
@@ -82,30 +183,49 @@ impl Filter<'_> {
     pub(crate) fn keeps(&self, run: &RunSummary) -> bool {
         let Filters {
             since: _,
+            until: _,
             stop_reason,
+            failed,
             agent,
+            model,
+            prompt_version,
             tool,
+            error,
         } = self.filters;
-        let any = |wanted: &[String], value: Option<&str>| {
-            wanted.is_empty() || value.is_some_and(|v| wanted.iter().any(|w| w == v))
-        };
-        self.cutoff_ms
-            .is_none_or(|cutoff| run.started_ms() >= cutoff)
+        self.in_time(run.started_ms())
             && any(stop_reason, Some(run.stop_reason().unwrap_or("-")))
+            && (!failed || run.stop_reason() != Some("completed"))
             && any(agent, run.agent())
+            && any(model, run.model())
+            && any(prompt_version, run.prompt_version())
             && (tool.is_empty() || tool.iter().any(|tool| run.called(tool)))
+            && (error.is_empty() || error.iter().any(|class| run.failed_with(class)))
+    }
+
+    fn in_time(&self, started_ms: u64) -> bool {
+        self.cutoff_ms.is_none_or(|cutoff| started_ms >= cutoff)
+            && self.until_ms.is_none_or(|until| started_ms < until)
     }
 }
 
 impl Filter<'_> {
-    /// Whether `run`, whose `run_start` was just read, can already be left out: its agent
-    /// and start time are known and one of them fails its filter. What depends on later
-    /// events (stop reason, tools) is decided at the run's stop.
+    /// Whether `run`, whose `run_start` was just read, can already be left out: what the
+    /// run_start says (start time, agent, prompt version, and the model when it names
+    /// one) is final, and one of them fails its filter. What depends on later events
+    /// (stop reason, tools, errors, a model taken from an LLM call) is decided at the
+    /// run's stop.
     pub(crate) fn rejects_at_start(&self, run: &RunSummary) -> bool {
-        let agent = &self.filters.agent;
-        self.cutoff_ms
-            .is_some_and(|cutoff| run.started_ms() < cutoff)
-            || (!agent.is_empty() && !run.agent().is_some_and(|a| agent.iter().any(|w| w == a)))
+        let Filters {
+            agent,
+            model,
+            prompt_version,
+            ..
+        } = self.filters;
+        !self.in_time(run.started_ms())
+            || !any(agent, run.agent())
+            || !any(prompt_version, run.prompt_version())
+            // With a run_start read, a model once known is the run's for good.
+            || run.model().is_some_and(|m| !any(model, Some(m)))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::path::PathBuf;
 
 use clap::Args;
 use tracing_agent::read::{EventReader, Item};
@@ -33,15 +34,16 @@ struct Input {
 impl Inputs {
     /// Reads every input in order and calls `on_event` for each event. Every file is
     /// opened before any is read, so a typo in the last name fails at once rather than
-    /// after minutes of reading.
+    /// after minutes of reading. A file given again (by the same name, or another name
+    /// of the same path) is read only the first time, and said in the warnings.
     pub(crate) fn read_events(
         &self,
         mut on_event: impl FnMut(EventRecord),
     ) -> Result<Skipped, CliError> {
-        let inputs = self.open()?;
+        let mut skipped = Skipped::default();
+        let inputs = self.open(&mut skipped.repeated)?;
         let total = inputs.iter().map(|input| input.len).sum::<Option<u64>>();
         let mut progress = Progress::new(total);
-        let mut skipped = Skipped::default();
         for input in inputs {
             let name = input.name;
             let mut events = EventReader::new(input.reader);
@@ -62,10 +64,39 @@ impl Inputs {
         Ok(skipped)
     }
 
-    /// Opens every input; `-` is stdin.
-    fn open(&self) -> Result<Vec<Input>, CliError> {
+    /// Opens every input but those given before, which are named in `repeated`; `-` is
+    /// stdin.
+    fn open(&self, repeated: &mut Vec<String>) -> Result<Vec<Input>, CliError> {
+        // Read twice, a log's calls would be counted twice in a run without a stop to
+        // take its counts from, and `show` would list each of its steps twice.
+        let mut seen: Vec<(&str, Option<PathBuf>)> = Vec::new();
         self.files
             .iter()
+            .filter(|path| {
+                let canonical = match path.as_str() {
+                    "-" => None,
+                    path => std::fs::canonicalize(path).ok(),
+                };
+                let before = seen.iter().find(|(name, known)| {
+                    *name == path.as_str() || (canonical.is_some() && *known == canonical)
+                });
+                match before {
+                    Some((name, _)) if *name == path.as_str() => {
+                        repeated.push(format!("{path} is given more than once; it is read once"));
+                        false
+                    }
+                    Some((name, _)) => {
+                        repeated.push(format!(
+                            "{path} is the same file as {name}; it is read once"
+                        ));
+                        false
+                    }
+                    None => {
+                        seen.push((path, canonical));
+                        true
+                    }
+                }
+            })
             .map(|path| {
                 if path == "-" {
                     return Ok(Input {
@@ -87,9 +118,12 @@ impl Inputs {
     }
 }
 
-/// The lines that were not events: how many, and where the first few were.
+/// What was not read: inputs given more than once, and the lines that were not events
+/// (how many, and where the first few were).
 #[derive(Debug, Default)]
 pub(crate) struct Skipped {
+    /// One warning for each input given again.
+    repeated: Vec<String>,
     count: u64,
     examples: Vec<String>,
 }
@@ -100,6 +134,13 @@ impl Skipped {
         if self.examples.len() < EXAMPLES {
             self.examples.push(format!("{input}:{line_no}: {reason}"));
         }
+    }
+
+    /// The warnings to print: one for each input given again, then [`Skipped::warning`].
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut warnings = self.repeated.clone();
+        warnings.extend(self.warning());
+        warnings
     }
 
     /// The one warning for all skipped lines, or `None` when every line was an event.

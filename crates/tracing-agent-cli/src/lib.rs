@@ -5,8 +5,9 @@
 //! Modules, one line each on what it owns (events are read only through
 //! [`tracing_agent::read`]; this crate keeps no schema of its own):
 //! - `error`: `CliError`, what ends a command early, and its exit status.
-//! - `input`: the `FILE...` arguments, read through the library's reader with a progress
-//!   indicator, and the one warning about the lines that are not events.
+//! - `input`: the `FILE...` arguments, each file read once through the library's reader
+//!   with a progress indicator, and the warnings about files given twice and the one
+//!   about the lines that are not events.
 //! - `filter`: the options that select runs (`--since`, `--agent`, ...) and applying them.
 //! - `progress`: the progress indicator on stderr.
 //! - `summary`: the data model: one run summed up from its events, numbers and no format.
@@ -74,14 +75,17 @@ pub enum Command {
     /// files is one run. Lines that are not events (other logs, a line torn by a crash)
     /// are skipped and counted in one warning on stderr. Events of no run (`run_id`
     /// null) are not listed. A run without a stop event shows `-` as its stop reason;
-    /// one whose run_start is not in the input shows `-` for its versions.
+    /// one whose run_start is not in the input shows `-` for its versions. A run is
+    /// listed when it passes every filter given; a filter repeated keeps any of its
+    /// values.
     Runs(RunsArgs),
 
     /// Tell the whole story of one run: its versions, every step in order (nested calls
     /// indented under their parent), its LLM calls, sub-runs, stop reason and usage.
     ///
-    /// RUN_ID is a whole run id, or its first 8 or more characters when only one run
-    /// has them. Exits with 1 when no run matches or when several do (they are listed).
+    /// RUN_ID is a whole run id, or 8 or more characters from anywhere in it when only
+    /// one run's id contains them. Exits with 1 when no run matches or when several do
+    /// (they are listed).
     Show(ShowArgs),
 }
 

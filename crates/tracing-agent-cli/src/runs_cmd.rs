@@ -25,6 +25,10 @@ pub struct RunsArgs {
     #[command(flatten)]
     filters: Filters,
 
+    /// Only the newest N of the runs the filters keep.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+
     /// One JSON object per run and line, for jq and other programs.
     #[arg(long)]
     json: bool,
@@ -35,6 +39,9 @@ pub(crate) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
+    for warning in args.filters.warnings() {
+        render::warning(err, "runs", &warning);
+    }
     let filter = args.filters.at(SystemTime::now());
     let mut summaries = Summaries::default();
     let skipped = args.inputs.read_events(|event| {
@@ -53,14 +60,21 @@ pub(crate) fn run(
             summaries.leave_out(&run_id);
         }
     })?;
-    if let Some(warning) = skipped.warning() {
+    for warning in skipped.warnings() {
         render::warning(err, "runs", &warning);
     }
 
     let left_out = summaries.left_out();
     let all = summaries.newest_first();
     let total = all.len() + left_out;
-    let runs: Vec<RunSummary> = all.into_iter().filter(|run| filter.keeps(run)).collect();
+    let limit = args
+        .limit
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let runs: Vec<RunSummary> = all
+        .into_iter()
+        .filter(|run| filter.keeps(run))
+        .take(limit)
+        .collect();
 
     let mut out = BufWriter::new(out);
     if args.json {

@@ -1,7 +1,7 @@
 //! `tracing-agent show`: the whole story of one run.
 //!
 //! Streams: while reading, only the events of runs whose id matches the requested one
-//! (one run, unless a prefix turns out to be shared) and the summaries of their sub-runs
+//! (one run, unless a part of an id turns out to be in several) and the summaries of their sub-runs
 //! are kept; every other event is dropped as soon as it is read. The input is read once,
 //! so `-` (stdin) works like a file.
 
@@ -18,14 +18,16 @@ use crate::input::Inputs;
 use crate::render::{self, Align, Cell, Table, BAD, DIM, GOOD, HEADER, NOTE, PLAIN};
 use crate::summary::{RunSummary, Summaries};
 
-/// A prefix shorter than this is taken only as a whole run id: UUID v7 ids of runs
-/// started close together share their first characters.
-const MIN_PREFIX: usize = 8;
+/// A part of an id shorter than this is taken only as a whole run id: a few characters
+/// are in many ids (UUID v7 ids of runs started close together share their first 13
+/// characters, concurrent ones 27).
+const MIN_PART: usize = 8;
 
 /// The arguments of `show`.
 #[derive(Args, Debug)]
 pub struct ShowArgs {
-    /// The run: its id, or the first 8 or more characters of it if only one run has them.
+    /// The run: its id, or 8 or more characters of it (from anywhere in it: the end of a
+    /// UUID v7 tells runs of one minute apart) if only one run's id contains them.
     #[arg(value_name = "RUN_ID")]
     run: String,
 
@@ -36,26 +38,27 @@ pub struct ShowArgs {
 /// Which run ids the request can mean.
 struct Selector<'a> {
     text: &'a str,
-    prefix: bool,
+    /// Whether `text` is long enough to be looked for inside ids.
+    partial: bool,
 }
 
 impl Selector<'_> {
     fn matches(&self, run_id: &str) -> bool {
-        if self.prefix {
-            run_id.starts_with(self.text)
+        if self.partial {
+            run_id.contains(self.text)
         } else {
             run_id == self.text
         }
     }
 }
 
-/// How many candidates an ambiguous prefix lists; the others are only counted.
+/// How many candidates an ambiguous part of an id lists; the others are only counted.
 const CANDIDATES: usize = 20;
 
 /// What is kept while reading: see the module's doc. Bounded whatever the input: the
-/// events of the run named whole, and of the `CANDIDATES` smallest ids a prefix matches
-/// (one of which is the run, when it is the only one); the other candidates are only
-/// counted.
+/// events of the run named whole, and of the `CANDIDATES` smallest ids that contain the
+/// text (one of which is the run, when it is the only one); the other candidates are
+/// only counted.
 #[derive(Default)]
 struct Collected {
     exact: Vec<EventRecord>,
@@ -109,13 +112,13 @@ pub(crate) fn run(
 ) -> Result<(), CliError> {
     let selector = Selector {
         text: &args.run,
-        prefix: args.run.chars().count() >= MIN_PREFIX,
+        partial: args.run.chars().count() >= MIN_PART,
     };
     let mut collected = Collected::default();
     let skipped = args
         .inputs
         .read_events(|event| collected.add(&selector, event))?;
-    if let Some(warning) = skipped.warning() {
+    for warning in skipped.warnings() {
         render::warning(err, "show", &warning);
     }
 
@@ -153,19 +156,17 @@ fn resolve(
     candidates: usize,
 ) -> Result<(String, Vec<EventRecord>), CliError> {
     let text = selector.text;
-    // A whole id wins even when it is also the prefix of longer ones.
+    // A whole id wins even when it is also part of longer ones.
     if !exact.is_empty() {
         return Ok((text.to_owned(), exact));
     }
-    if !selector.prefix {
+    if !selector.partial {
         return Err(CliError::usage(format!(
-            "no run has the id \"{text}\", and a prefix must have at least {MIN_PREFIX} characters"
+            "no run has the id \"{text}\", and a part of an id must have at least {MIN_PART} characters"
         )));
     }
     if candidates == 0 {
-        return Err(CliError::failure(format!(
-            "no run id starts with \"{text}\""
-        )));
+        return Err(CliError::failure(format!("no run id contains \"{text}\"")));
     }
     if candidates == 1 {
         if let Some((run_id, events)) = runs.pop_first() {
@@ -193,7 +194,7 @@ fn resolve(
         lines.push(format!("  ... and {unlisted} more"));
     }
     Err(CliError::failure(format!(
-        "{candidates} runs have ids starting with \"{text}\"; give more of the id:\n{}",
+        "{candidates} runs have ids containing \"{text}\"; give more of the id:\n{}",
         lines.join("\n")
     )))
 }

@@ -42,6 +42,13 @@ impl Strings {
     }
 }
 
+/// Adds `text` to the sorted `set` unless it is there.
+fn insert_sorted(set: &mut Vec<Rc<str>>, text: &str, strings: &mut Strings) {
+    if let Err(at) = set.binary_search_by(|known| (**known).cmp(text)) {
+        set.insert(at, strings.get(text));
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct RunSummary {
     pub run_id: Rc<str>,
@@ -52,6 +59,9 @@ pub(crate) struct RunSummary {
     last_ts_ms: u64,
     /// The distinct tools the run called, sorted: for `--tool` and `--json`.
     tools: Vec<Rc<str>>,
+    /// The distinct error classes of its failed tool calls, sorted: for `--error`. Kept
+    /// as `tools` is, each class once per run and once over all runs.
+    errors: Vec<Rc<str>>,
     seen: Seen,
     /// Model of the first LLM call: the model when `run_start` is missing.
     llm_model: Option<Rc<str>>,
@@ -116,6 +126,7 @@ impl RunSummary {
             first_ts_ms: ts_ms,
             last_ts_ms: ts_ms,
             tools: Vec::new(),
+            errors: Vec::new(),
             seen: Seen::default(),
             llm_model: None,
             stop: None,
@@ -141,11 +152,12 @@ impl RunSummary {
                 self.seen.tool_calls = self.seen.tool_calls.saturating_add(1);
                 if event.status == Some(Status::Error) {
                     self.seen.tool_errors = self.seen.tool_errors.saturating_add(1);
+                    if let Some(class) = event.error.as_deref() {
+                        insert_sorted(&mut self.errors, class, strings);
+                    }
                 }
                 if let Some(tool) = event.tool.as_deref() {
-                    if let Err(at) = self.tools.binary_search_by(|known| (**known).cmp(tool)) {
-                        self.tools.insert(at, strings.get(tool));
-                    }
+                    insert_sorted(&mut self.tools, tool, strings);
                 }
             }
             EventKind::LlmResult => {
@@ -248,6 +260,11 @@ impl RunSummary {
     /// Whether a `tool_result` of `tool` is in the input.
     pub fn called(&self, tool: &str) -> bool {
         self.tools.iter().any(|known| &**known == tool)
+    }
+
+    /// Whether a tool call of the run failed with the error class `class`.
+    pub fn failed_with(&self, class: &str) -> bool {
+        self.errors.iter().any(|known| &**known == class)
     }
 
     /// The distinct tools the run called, sorted.
@@ -414,6 +431,23 @@ mod tests {
         assert_eq!(run.agent(), None);
         assert_eq!(run.tools().collect::<Vec<_>>(), ["a", "b"]);
         assert!(run.called("a") && !run.called("c"));
+    }
+
+    #[test]
+    fn the_error_classes_of_failed_calls_are_kept_once_each() {
+        let err = |ts: u64, class: &str| {
+            format!(
+                r#"{{"run_id":"r","kind":"tool_result","ts_ms":{ts},"tool":"a","status":"error","error":"{class}"}}"#
+            )
+        };
+        // An ok call's error field is not a failure.
+        let ok = r#"{"run_id":"r","kind":"tool_result","ts_ms":9,"tool":"a","status":"ok","error":"Odd"}"#;
+        let run = summary(&[&err(1, "Timeout"), &err(2, "Http"), &err(3, "Timeout"), ok]);
+        assert_eq!(
+            run.errors,
+            ["Http".into(), "Timeout".into()] as [Rc<str>; 2]
+        );
+        assert!(run.failed_with("Timeout") && !run.failed_with("Odd"));
     }
 
     #[test]

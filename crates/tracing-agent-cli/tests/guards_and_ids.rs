@@ -66,7 +66,7 @@ fn an_ambiguous_prefix_lists_twenty_candidates_and_counts_the_rest() {
     assert_eq!(out.code, Some(1));
     assert!(
         out.stderr
-            .contains("30 runs have ids starting with \"run-prefix\""),
+            .contains("30 runs have ids containing \"run-prefix\""),
         "{}",
         out.stderr
     );

@@ -210,7 +210,7 @@ fn an_ambiguous_prefix_lists_the_candidates() {
         out.stderr,
         format!(
             "tracing-agent show: {AGENT_LOG_WARNING}\
-tracing-agent show: error: 2 runs have ids starting with \"0193a5e0\"; give more of the id:
+tracing-agent show: error: 2 runs have ids containing \"0193a5e0\"; give more of the id:
   0193a5e0-7c4a-7b11-9d2e-5f6a7b8c9d01  2024-11-24T10:00:00Z  support-agent
   0193a5e0-8d13-7e02-a4b5-c6d7e8f90a12  2024-11-24T10:00:01Z  research-agent
 "
@@ -225,7 +225,7 @@ fn a_prefix_shorter_than_8_characters_is_a_usage_error() {
     assert_eq!(out.stdout, "");
     assert!(
         out.stderr.ends_with(
-            "tracing-agent show: error: no run has the id \"0193a5e\", and a prefix must have at least 8 characters\n"
+            "tracing-agent show: error: no run has the id \"0193a5e\", and a part of an id must have at least 8 characters\n"
         ),
         "{}",
         out.stderr
@@ -261,6 +261,6 @@ fn no_matching_run_is_an_error() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "tracing-agent show: error: no run id starts with \"deadbeef\"\n"
+        "tracing-agent show: error: no run id contains \"deadbeef\"\n"
     );
 }
