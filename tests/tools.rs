@@ -712,3 +712,41 @@ fn current_gives_the_run_and_the_innermost_step() {
         "the ids current() gave are the events'"
     );
 }
+
+/// A client that is not `Serialize`: `skip_all` hashes no parameter, so none has to be.
+struct Opaque;
+
+#[agent_tool(skip_all, fields(region = "eu-west", order = %order_id))]
+fn skip_all_with_fields(client: &Opaque, order_id: u64) -> u64 {
+    let _ = client;
+    tracing::info!("inside");
+    order_id
+}
+
+/// `skip_all` hashes no parameter (the hash of `{}`, as `skip` of each would give), and
+/// `fields(..)` puts more fields on the tool's span, in `tracing`'s syntax.
+#[test]
+fn skip_all_and_fields_carry_over_from_instrument() {
+    use tracing_subscriber::prelude::*;
+    let logs = common::Capture::default();
+    let events = common::Capture::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(logs.clone()),
+        )
+        .with(tracing_agent::AgentLayer::new().with_writer(events.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        let run = Run::start(RunMeta::new("t"));
+        assert_eq!(run.in_scope(|| skip_all_with_fields(&Opaque, 4217)), 4217);
+        run.stop(StopReason::Completed);
+    });
+    let empty = tracing_agent::hash::sha24(&json!({})).unwrap();
+    let result = tool_result(&events.events()).clone();
+    assert_eq!(result["args_sha"], empty.as_str());
+    let line = logs.text();
+    let inside = line.lines().find(|l| l.contains("inside")).unwrap();
+    assert!(inside.contains("region=\"eu-west\""), "{inside}");
+    assert!(inside.contains("order=4217"), "{inside}");
+}

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{Ident, LitStr};
 
-const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `redact(param, ..)`, `skip_result`, `writes`, `timeout = \"30s\"`";
+const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `skip_all`, `redact(param, ..)`, `skip_result`, `writes`, `timeout = \"30s\"`, `fields(..)`";
 
 #[derive(Default)]
 pub(crate) struct ToolAttr {
@@ -22,6 +22,10 @@ pub(crate) struct ToolAttr {
     pub writes: bool,
     /// `timeout = "30s"`: an async tool's body ends at this deadline.
     pub timeout: Option<(LitStr, std::time::Duration)>,
+    /// `skip_all`: no parameter is hashed (as `#[instrument(skip_all)]` records none).
+    pub skip_all: bool,
+    /// `fields(a = expr, ..)`: more fields on the tool's span, in `tracing`'s syntax.
+    pub fields: Option<TokenStream>,
 }
 
 pub(crate) fn parse(args: TokenStream) -> syn::Result<ToolAttr> {
@@ -45,6 +49,17 @@ impl ToolAttr {
             parse_param_names(&meta, "redact", "body", &mut self.redacts)
         } else if meta.path.is_ident("skip_result") {
             set_flag(&mut self.skip_result, "skip_result", &meta)
+        } else if meta.path.is_ident("skip_all") {
+            set_flag(&mut self.skip_all, "skip_all", &meta)
+        } else if meta.path.is_ident("fields") {
+            if self.fields.is_some() {
+                return Err(meta.error("`fields(..)` is given twice"));
+            }
+            let content;
+            syn::parenthesized!(content in meta.input);
+            // Passed to the span as written: `tracing`'s own macro checks the syntax.
+            self.fields = Some(content.parse()?);
+            Ok(())
         } else if meta.path.is_ident("writes") {
             set_flag(&mut self.writes, "writes", &meta)
         } else if meta.path.is_ident("timeout") {

@@ -77,6 +77,7 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         quote!(#rt::ToolInfo::new(#name, #version))
     };
 
+    let fields = attr.fields.clone().unwrap_or_default();
     let span = quote! {
         #rt::tracing::span!(
             target: "tracing_agent::tool",
@@ -91,6 +92,7 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
             otel.name = ::core::concat!("execute_tool ", #name),
             error.type = #rt::tracing::field::Empty,
             otel.status_code = #rt::tracing::field::Empty,
+            #fields
         )
     };
 
@@ -169,7 +171,7 @@ fn hash_args(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     let mut hashed: Vec<_> = tool
         .params
         .iter()
-        .filter(|param| !attr.skips.contains(&param.ident))
+        .filter(|param| !attr.skip_all && !attr.skips.contains(&param.ident))
         .collect();
     hashed.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     let feeds = hashed.iter().map(|param| {

@@ -27,6 +27,16 @@ pub(crate) fn check(attr: &ToolAttr, tool: &ToolFn) -> syn::Result<()> {
             ));
         }
     }
+    if attr.skip_all {
+        for (option, names) in [("skip", &attr.skips), ("redact", &attr.redacts)] {
+            if let Some(first) = names.first() {
+                errors.push(syn::Error::new_spanned(
+                    first,
+                    format!("`{option}(..)` has nothing to do with `skip_all`: no parameter is hashed or stored"),
+                ));
+            }
+        }
+    }
     let has_self = tool
         .item
         .sig
