@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::cli;
+use common::{cli, runs_json_ids};
 
 fn start(run: &str, ts: u64, agent: &str) -> String {
     format!(
@@ -141,33 +141,12 @@ fn runs_a_filter_leaves_out_early_still_count_and_the_kept_ones_are_whole() {
     );
     // Left out at its start (agent) or at its stop (stop reason): the rest is listed
     // exactly as without early decisions.
-    let out = cli(
-        &[
-            "runs",
-            "--json",
-            "--agent",
-            "beta",
-            "--stop-reason",
-            "completed",
-            "-",
-        ],
-        &log,
-    );
-    let ids: Vec<String> = out
-        .stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<serde_json::Value>(line).unwrap()["run_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let (ids, stderr) = runs_json_ids(&["--agent", "beta", "--stop-reason", "completed"], &log);
     let expected: Vec<String> = (0..300u64)
         .rev()
         .filter(|n| n % 3 == 1 && n % 2 == 0)
         .map(|n| format!("run-{n:04}"))
         .collect();
     assert_eq!(ids, expected);
-    assert!(!out.stderr.contains("more than one run"), "{}", out.stderr);
+    assert!(!stderr.contains("more than one run"), "{stderr}");
 }

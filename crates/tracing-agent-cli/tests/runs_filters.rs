@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::cli;
+use common::{cli, runs_json_ids as ids};
 
 /// 2024-11-24T10:00:00Z.
 const T0: u64 = 1_732_442_400_000;
@@ -54,26 +54,6 @@ fn log() -> String {
         stop("r-4", T0 + 3 * minute + 10, "handed_off"),
     ]
     .concat()
-}
-
-/// The ids `runs --json ARGS -` lists for `log`, and its stderr.
-fn ids(args: &[&str], log: &str) -> (Vec<String>, String) {
-    let mut all = vec!["runs", "--json"];
-    all.extend_from_slice(args);
-    all.push("-");
-    let out = cli(&all, log);
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    let ids = out
-        .stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<serde_json::Value>(line).unwrap()["run_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    (ids, out.stderr)
 }
 
 #[test]

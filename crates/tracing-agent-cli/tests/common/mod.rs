@@ -81,3 +81,23 @@ warning: skipped 6 lines that are not events:
   tests/fixtures/agent.log:29: unknown kind \"heartbeat\"
   ... and 1 more
 ";
+
+/// The ids `runs --json ARGS -` lists for `log`, and its stderr.
+pub fn runs_json_ids(args: &[&str], log: &str) -> (Vec<String>, String) {
+    let mut all = vec!["runs", "--json"];
+    all.extend_from_slice(args);
+    all.push("-");
+    let out = cli(&all, log);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let ids = out
+        .stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["run_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    (ids, out.stderr)
+}
