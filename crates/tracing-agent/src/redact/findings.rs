@@ -1,17 +1,14 @@
-//! One test per finding of the reliability review, through nothing but
-//! `Redactor::new` and `Redactor::redact` (the two calls the layer makes) and the
-//! default key list: each failed before the rule set and passes with it.
+//! One test per finding of the reliability review, through nothing but the two calls the
+//! layer makes, `Redactor::new` (with the default key list, as `default_redactor` builds
+//! it) and `Redactor::redact`: each failed before the rule set and passes with it.
 
 use serde_json::{json, Value};
 
-use super::{Redactor, REDACTED};
+use super::tests::default_redactor;
+use super::REDACTED;
 
 fn redact(mut args: Value) -> Value {
-    let keys: Vec<String> = crate::config::DEFAULT_REDACT_KEYS
-        .iter()
-        .map(|k| (*k).to_owned())
-        .collect();
-    Redactor::new(&keys, true).redact(None, &mut args);
+    default_redactor().redact(None, &mut args);
     args
 }
 

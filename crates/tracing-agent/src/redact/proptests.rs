@@ -12,7 +12,7 @@ use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};
 use serde_json::{json, Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
-use super::Redactor;
+use super::tests::default_redactor;
 
 /// Cases per kind; 26 kinds.
 const CASES: u32 = 64;
@@ -762,14 +762,6 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
-}
-
-fn default_redactor() -> Redactor {
-    let keys: Vec<String> = crate::config::DEFAULT_REDACT_KEYS
-        .iter()
-        .map(|k| (*k).to_owned())
-        .collect();
-    Redactor::new(&keys, true)
 }
 
 fn run(secret: impl Strategy<Value = Secret>) {

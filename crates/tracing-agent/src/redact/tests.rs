@@ -6,7 +6,8 @@ use serde_json::json;
 use super::rules::{self, RULES};
 use super::*;
 
-fn default_redactor() -> Redactor {
+/// The layer's redactor with the default keys: what every redaction test module uses.
+pub(super) fn default_redactor() -> Redactor {
     let keys: Vec<String> = crate::config::DEFAULT_REDACT_KEYS
         .iter()
         .map(|k| (*k).to_owned())
