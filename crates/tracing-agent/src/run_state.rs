@@ -150,7 +150,7 @@ impl RunState {
         match KillSwitch::global().verdict(&self.agent, &self.run_id) {
             Verdict::Live => {}
             Verdict::Killed => {
-                self.trip(killed(), attempt);
+                self.record_trip(killed(), Some(attempt.tool), attempt.step);
                 return Some(self.refusal(attempt.tool));
             }
             Verdict::WritesDenied if writes => {
@@ -172,7 +172,7 @@ impl RunState {
                 Some(self.deny(attempt, hit.guard, hit.detail))
             }
             Err(hit) => {
-                self.trip(hit, attempt);
+                self.record_trip(hit, Some(attempt.tool), attempt.step);
                 Some(self.refusal(attempt.tool))
             }
         }
@@ -220,7 +220,7 @@ impl RunState {
             let attempt = Attempt { tool: model, step };
             self.write_warnings(&warnings, attempt);
             if let Err(hit) = counted {
-                self.trip_llm(hit, step);
+                self.record_trip(hit, None, step);
             }
         }
     }
@@ -232,10 +232,11 @@ impl RunState {
             return Err(reason);
         }
         if KillSwitch::global().verdict(&self.agent, &self.run_id) == Verdict::Killed {
-            self.trip_quietly(killed());
+            // Found by `check`: no tool call is involved.
+            self.record_trip(killed(), None, None);
         } else if let Some(budgets) = &self.budgets {
             if let Err(hit) = budgets.check(clock::now()) {
-                self.trip_quietly(hit);
+                self.record_trip(hit, None, None);
             }
         }
         self.trip_reason().map_or(Ok(()), Err)
@@ -262,21 +263,9 @@ impl RunState {
             .unwrap_or_default()
     }
 
-    /// Records `hit` as the run's trip if it is the first (writing the `guard` event),
-    /// and counts it in the metrics either way.
-    fn trip(&self, hit: Hit, attempt: Attempt<'_>) {
-        self.record_trip(hit, Some(attempt.tool), attempt.step);
-    }
-
-    fn trip_llm(&self, hit: Hit, step: Option<u64>) {
-        self.record_trip(hit, None, step);
-    }
-
-    /// A trip found by `check`: no tool call is involved.
-    fn trip_quietly(&self, hit: Hit) {
-        self.record_trip(hit, None, None);
-    }
-
+    /// Records `hit` as the run's trip if it is the first (writing the `guard` event,
+    /// with the tool call and step that hit it, if any), and counts it in the metrics
+    /// either way.
     fn record_trip(&self, hit: Hit, tool: Option<&str>, step: Option<u64>) {
         let first = {
             let mut trip = self.lock_trip();
