@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{Ident, LitStr};
 
-const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `skip_all`, `redact(param, ..)`, `skip_result`, `writes`, `timeout = \"30s\"`, `fields(..)`";
+const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `skip_all`, `redact(param, ..)`, `skip_result`, `writes`, `timeout = \"30s\"`, `fields(..)`, `no_record`";
 
 #[derive(Default)]
 pub(crate) struct ToolAttr {
@@ -26,6 +26,8 @@ pub(crate) struct ToolAttr {
     pub skip_all: bool,
     /// `fields(a = expr, ..)`: more fields on the tool's span, in `tracing`'s syntax.
     pub fields: Option<TokenStream>,
+    /// `no_record`: the outcome is never recorded for replay (a tool returning secrets).
+    pub no_record: bool,
 }
 
 pub(crate) fn parse(args: TokenStream) -> syn::Result<ToolAttr> {
@@ -60,6 +62,8 @@ impl ToolAttr {
             // Passed to the span as written: `tracing`'s own macro checks the syntax.
             self.fields = Some(content.parse()?);
             Ok(())
+        } else if meta.path.is_ident("no_record") {
+            set_flag(&mut self.no_record, "no_record", &meta)
         } else if meta.path.is_ident("writes") {
             set_flag(&mut self.writes, "writes", &meta)
         } else if meta.path.is_ident("timeout") {

@@ -141,6 +141,7 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
         }),
     };
     let report = report_outcome(attr, tool);
+    let (answer, record) = replay(attr, sig, &refuse);
 
     quote! {
         #(#outer_attrs)*
@@ -153,15 +154,57 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
             let __agent_refusal = match #rt::ToolCall::decision(&mut __agent_call) {
                 #rt::Decision::Run => ::core::option::Option::None,
                 #rt::Decision::Refuse(__agent_refused) => #refuse,
+                #rt::Decision::Answer(__agent_answer) => #answer,
             };
             let __agent_result = match __agent_refusal {
                 ::core::option::Option::Some(__agent_refused) => __agent_refused,
                 ::core::option::Option::None => #run_body,
             };
+            #record
             #report
             __agent_result
         }
     }
+}
+
+/// Replay's two pieces: the `Decision::Answer` arm (the recorded outcome restored into
+/// the return type, or a refusal where it cannot be), and the line that records the
+/// outcome before it is reported. Which types restore is decided by autoref
+/// specialization in the runtime (`Replayable`), so no bound is added to the tool.
+fn replay(attr: &ToolAttr, sig: &syn::Signature, refuse: &TokenStream) -> (TokenStream, TokenStream) {
+    let rt = runtime();
+    let not_replayable = |why: &str| {
+        (
+            quote! {{
+                let _ = __agent_answer;
+                let __agent_refused = __agent_call.cannot_answer(#why);
+                #refuse
+            }},
+            quote!(__agent_call.unreplayable(#why);),
+        )
+    };
+    if attr.no_record {
+        return not_replayable("the tool opted out of recording (`#[agent_tool(no_record)]`)");
+    }
+    let Some(return_type) = nameable_return_type(sig) else {
+        return not_replayable("its return type is `impl Trait`, which cannot be restored");
+    };
+    let traits = quote! {
+        #[allow(unused_imports)]
+        use #rt::{NotReplayable as _, ReplayOk as _, ReplayResult as _, ReplayValue as _};
+    };
+    let answer = quote! {{
+        #traits
+        match (&&&#rt::Replayable::<#return_type>::new()).answer(&mut __agent_call, __agent_answer) {
+            ::core::result::Result::Ok(__agent_value) => ::core::option::Option::Some(__agent_value),
+            ::core::result::Result::Err(__agent_refused) => #refuse,
+        }
+    }};
+    let record = quote! {{
+        #traits
+        (&&&#rt::Replayable::<#return_type>::new()).record(&mut __agent_call, &__agent_result);
+    }};
+    (answer, record)
 }
 
 /// A closure feeding each hashed parameter to the `ToolArgs`, in name order (the

@@ -38,6 +38,47 @@ pub struct Config {
     pub pricing: BTreeMap<String, Price>,
     /// Limits per agent, and the kill switch's file.
     pub guards: Guards,
+    /// Recording tool outcomes for replay.
+    pub replay: Replay,
+}
+
+/// `replay:` recording every tool outcome into a snapshot store (see
+/// [`crate::replay`]); snapshots expire after `retention.tool_snapshot_days`.
+///
+/// ```
+/// use tracing_agent::config::Config;
+/// let config = Config::from_yaml_str(
+///     "replay:\n  record: true\n  store: /var/lib/agent/snapshots\n  key_env: SNAPSHOT_KEY\n",
+/// )
+/// .unwrap();
+/// assert!(config.replay.record);
+/// assert_eq!(config.replay.grace_days, 3);
+/// ```
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Replay {
+    /// Record outcomes (needs `store`).
+    pub record: bool,
+    /// The store's directory.
+    pub store: Option<PathBuf>,
+    /// The environment variable holding the 256-bit encryption key (64 hex digits);
+    /// without it snapshots are stored in the clear (0600 files in 0700 directories).
+    pub key_env: Option<String>,
+    /// Days an expired snapshot is kept before `tracing-agent snapshots gc` deletes it,
+    /// so an incident's runs can still be pinned.
+    pub grace_days: u32,
+}
+
+impl Default for Replay {
+    fn default() -> Self {
+        Replay {
+            record: false,
+            store: None,
+            key_env: None,
+            grace_days: 3,
+        }
+    }
 }
 
 /// `guards:` limits per agent (`"*"`: every agent) and the kill file.
@@ -290,7 +331,7 @@ impl Default for Metrics {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Retention {
-    /// Days to keep recorded tool results (for replay, which reads them; not yet used).
+    /// Days to keep recorded tool outcomes (`replay.store`) after their last write.
     pub tool_snapshot_days: u32,
     /// Days of rolled event files to keep (`output.to: rolling`).
     pub logs_days: NonZeroU32,

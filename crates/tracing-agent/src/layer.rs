@@ -26,6 +26,7 @@ use crate::guard::KillSwitch;
 use crate::interest::OwnInterest;
 use crate::metrics::Metrics;
 use crate::output::{self, FlushGuard};
+use crate::replay::{Retention, SnapshotStore};
 use crate::scope::Hooks;
 use crate::settings::Settings;
 use crate::sink::{Emitter, LineWriter, SinkStats};
@@ -64,6 +65,7 @@ impl AgentLayer {
                 stats: Arc::default(),
                 metrics: Metrics::default(),
                 enabled: true,
+                snapshots: None,
             },
         )
     }
@@ -123,6 +125,7 @@ impl AgentLayer {
             stats: Arc::default(),
             metrics: Metrics::new().track(config.metrics.track.iter().copied()),
             enabled: config.logging.events.enabled,
+            snapshots: open_snapshots(config)?,
         };
         let writer = output::open(&config.logging.output, config.retention.logs_days.get())?;
         let (lines, guard) = match config.logging.durability {
@@ -151,6 +154,24 @@ impl AgentLayer {
         AgentLayer::from_config(&Config::from_yaml_file(path)?)
     }
 
+    /// Records the outcome of every `#[agent_tool]` call whose types allow it into
+    /// `store` (see [`crate::replay`]), on a background thread: the calling thread only
+    /// serializes and hashes the value. Each call's `tool_result` then names its snapshot
+    /// (`"replay":{"snapshot":..}`) or says why it has none (`unreplayable`).
+    ///
+    /// ```
+    /// use tracing_agent::{replay::SnapshotStore, AgentLayer};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = SnapshotStore::open(dir.path())?;
+    /// let layer = AgentLayer::new().with_snapshots(store.clone());
+    /// # let _ = layer;
+    /// # Ok::<(), tracing_agent::replay::ReplayError>(())
+    /// ```
+    pub fn with_snapshots(mut self, store: SnapshotStore) -> Self {
+        self.hooks.record_into(Some(store));
+        self
+    }
+
     /// A handle on the counts of written, failed and dropped events.
     pub fn stats(&self) -> Arc<SinkStats> {
         Arc::clone(self.hooks.emitter().stats())
@@ -167,8 +188,10 @@ impl AgentLayer {
         parts.stats.count_losses_in_metrics(parts.metrics.is_on());
         crate::clock::calibrate();
         let emitter = Emitter::with_lines(lines, parts.settings, parts.stats, parts.metrics);
+        let mut hooks = Hooks::new(Arc::new(emitter));
+        hooks.record_into(parts.snapshots);
         AgentLayer {
-            hooks: Hooks::new(Arc::new(emitter)),
+            hooks,
             enabled: parts.enabled,
             interest: OwnInterest::default(),
         }
@@ -183,8 +206,32 @@ impl AgentLayer {
             stats,
             metrics,
             enabled: self.enabled,
+            snapshots: self.hooks.snapshots().cloned(),
         }
     }
+}
+
+/// `replay: { record: true, store: DIR }`: the store outcomes are recorded into, with
+/// `retention.tool_snapshot_days` and, with `key_env`, encryption.
+fn open_snapshots(config: &Config) -> Result<Option<SnapshotStore>, ConfigError> {
+    let replay = &config.replay;
+    if !replay.record {
+        return Ok(None);
+    }
+    let Some(dir) = &replay.store else {
+        return Err(ConfigError::new(
+            "replay: `record: true` needs `store: DIR`, the snapshot store's directory".into(),
+        ));
+    };
+    let failed = |error: crate::replay::ReplayError| ConfigError::new(format!("replay.store: {error}"));
+    let mut store = SnapshotStore::open(dir).map_err(failed)?;
+    if let Some(var) = &replay.key_env {
+        store = store.with_key_env(var).map_err(failed)?;
+    }
+    Ok(Some(store.with_retention(Retention {
+        days: config.retention.tool_snapshot_days,
+        grace_days: replay.grace_days,
+    })))
 }
 
 /// What a layer is made of, but its writer: carried over when the writer changes.
@@ -193,6 +240,7 @@ struct Parts {
     stats: Arc<SinkStats>,
     metrics: Metrics,
     enabled: bool,
+    snapshots: Option<SnapshotStore>,
 }
 
 impl Default for AgentLayer {

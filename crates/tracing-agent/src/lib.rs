@@ -41,6 +41,7 @@
 
 // Leaves: nothing of this crate below them.
 mod clock;
+mod divergence;
 mod error_class;
 pub mod hash;
 mod interest;
@@ -66,6 +67,9 @@ mod settings;
 mod sink;
 
 mod output;
+
+// Recorded tool outcomes and replaying a run against them.
+pub mod replay;
 
 // Per-run and per-span state.
 mod run_state;
@@ -98,8 +102,9 @@ pub use tracing_agent_macros::{agent_tool, ErrorClass};
 pub mod __private_v1 {
     pub use crate::error_class::{ClassFromTrait, ClassFromTypeName, Classify};
     pub use crate::tool::{
-        timed_out, within, Decision, Elapsed, Refuse, RefuseInPlace, RunAnyway, TimeoutResult,
-        ToolArgs, ToolCall, ToolInfo, Within,
+        timed_out, within, Decision, Elapsed, NotReplayable, Refuse, RefuseInPlace, ReplayOk,
+        ReplayResult, ReplayValue, Replayable, RunAnyway, TimeoutResult, ToolArgs, ToolCall,
+        ToolInfo, Within,
     };
     pub use tracing;
 

@@ -39,6 +39,7 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
         used,
         detail,
         attempt,
+        replay,
     } = event;
     out.extend_from_slice(b"{\"run_id\":");
     opt_str(out, *run_id);
@@ -128,6 +129,11 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
     if let Some(attempt) = attempt {
         out.extend_from_slice(b",\"attempt\":");
         int(out, *attempt);
+    }
+    if let Some(note) = replay {
+        // Rare and small (replay's notes): written by serde_json, line-safe.
+        out.extend_from_slice(b",\"replay\":");
+        write_json_value(out, note)?;
     }
     out.extend_from_slice(b"}\n");
     Ok(())
@@ -390,6 +396,7 @@ mod tests {
                 }),
                 detail: Some(NASTY),
                 attempt: Some(u32::MAX),
+                replay: None,
             });
         }
     }

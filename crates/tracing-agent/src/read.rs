@@ -444,6 +444,14 @@ mod tests {
         ];
         let stored = json!({"to": NASTY, "nested": {"sep\u{2029}": [1, -2.5, null, true]}});
         let sha = sha24(&stored).unwrap();
+        let note = crate::schema::ReplayNote {
+            snapshot: Some("ab".repeat(32)),
+            unreplayable: Some(NASTY.to_owned()),
+            call: Some("served".to_owned()),
+            divergence: Some(crate::divergence::DivergenceCode::ArgsMismatch),
+            of_run: Some(NASTY.to_owned()),
+            matcher: Some(1),
+        };
         let reason = StopReason::Other(NASTY.to_owned());
         for (i, (kind, usage)) in kinds
             .into_iter()
@@ -483,6 +491,7 @@ mod tests {
                 used: Some([Amount::Usd(1e-9), Amount::Count(0)][i % 2]),
                 detail: Some(NASTY),
                 attempt: Some(u32::MAX - i as u32),
+                replay: Some(&note),
             };
             let mut line = Vec::new();
             write_event_line(&mut line, &written).unwrap();
@@ -517,6 +526,7 @@ mod tests {
                 used,
                 detail,
                 attempt,
+                replay,
             } = written;
             // Every field named (no `..`): a field added to `EventRecord` fails to
             // compile here until the writer and this test know it.
@@ -544,6 +554,7 @@ mod tests {
                 used: read_used,
                 detail: read_detail,
                 attempt: read_attempt,
+                replay: read_replay,
             } = read;
             assert_eq!(read_run_id.as_deref(), run_id);
             assert_eq!(read_kind, kind);
@@ -575,6 +586,7 @@ mod tests {
             assert_eq!(read_used, used);
             assert_eq!(read_detail.as_deref(), detail);
             assert_eq!(read_attempt, attempt);
+            assert_eq!(read_replay.as_ref(), replay);
         }
     }
 

@@ -12,6 +12,7 @@ use tracing::{Instrument, Span};
 use crate::clock;
 use crate::guard::{Limits, Remaining};
 use crate::output::Unflushed;
+use crate::replay::{Recording, Session};
 use crate::run_state::{self, RunState};
 use crate::schema::{Meta, RunUsage, StopReason, Stopped, SCHEMA_VERSION};
 use crate::scope::Hooks;
@@ -42,6 +43,7 @@ pub struct RunMeta {
     tools_version: Option<String>,
     run_id: Option<String>,
     limits: Limits,
+    replay: Option<Recording>,
 }
 
 impl RunMeta {
@@ -80,6 +82,15 @@ impl RunMeta {
     /// The run's budgets and policies (see [`Limits`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Replays `recording`: each tool call is answered with the recorded outcome of the
+    /// matching recorded call and its body does not run; a call the recording cannot
+    /// answer is refused, unless [`Recording::allow_live`] names its tool. The report is
+    /// in [`Stopped::replay`]. See [`crate::replay`].
+    pub fn replay(mut self, recording: Recording) -> Self {
+        self.replay = Some(recording);
         self
     }
 }
@@ -164,13 +175,11 @@ impl Run {
             Some(base) => meta.limits.clone().or(base),
             None => meta.limits.clone(),
         };
-        let state = Arc::new(RunState::new(
-            run_id,
-            &meta.agent,
-            clock::now(),
-            emitter,
-            limits,
-        ));
+        let mut state = RunState::new(run_id, &meta.agent, clock::now(), emitter, limits);
+        if let Some(recording) = meta.replay.clone() {
+            state = state.replaying(Session::new(recording));
+        }
+        let state = Arc::new(state);
         run_state::register_open(&state);
         static ON_SIGNAL: std::sync::Once = std::sync::Once::new();
         ON_SIGNAL.call_once(|| crate::output::before_signal_flush(cancel_open_runs));

@@ -16,7 +16,10 @@ use crate::guard::{
     Budgets, CallKey, Hit, KillSwitch, Limits, Outcome, Refused, Remaining, Verdict, Warning,
 };
 use crate::hash::Sha24;
-use crate::schema::{Event, EventKind, Meta, RunUsage, StopReason, Stopped, Usage};
+use crate::replay::Session;
+use crate::schema::{
+    Event, EventKind, Meta, ReplayNote, RunUsage, StopReason, Stopped, Usage,
+};
 use crate::sink::Emitter;
 
 /// Per-run counters and identity. Bounded: counters only, whatever the run does.
@@ -43,6 +46,8 @@ pub(crate) struct RunState {
     ended: Mutex<Option<Ended>>,
     /// The run's key among the open runs (see [`register_open`]); 0 when not listed.
     open_key: AtomicU64,
+    /// A replayed run's matcher (see [`RunMeta::replay`](crate::RunMeta::replay)).
+    replay: Option<Arc<Session>>,
 }
 
 /// What the `stop` event recorded.
@@ -91,7 +96,19 @@ impl RunState {
             trip: Mutex::new(None),
             ended: Mutex::new(None),
             open_key: AtomicU64::new(0),
+            replay: None,
         }
+    }
+
+    /// Makes this run a replay of `session`'s recording.
+    pub(crate) fn replaying(mut self, session: Session) -> Self {
+        self.replay = Some(Arc::new(session));
+        self
+    }
+
+    /// The matcher, for a replayed run.
+    pub(crate) fn replay(&self) -> Option<&Arc<Session>> {
+        self.replay.as_ref()
     }
 
     pub(crate) fn run_id(&self) -> &str {
@@ -115,6 +132,13 @@ impl RunState {
                 clock::unix_ms_at(self.started),
             );
             event.meta = Some(meta);
+            // A replayed run names the run it replays, and the rules it is matched by.
+            let note = self.replay.as_ref().map(|session| ReplayNote {
+                of_run: Some(session.recording().run_id().to_owned()),
+                matcher: Some(crate::replay::ALIGNMENT_VERSION),
+                ..ReplayNote::default()
+            });
+            event.replay = note.as_ref();
             emitter.emit(&mut event);
         }
     }
@@ -126,7 +150,8 @@ impl RunState {
 
     /// Whether the guards want the arguments hashed even when `store_args_hash` is off.
     pub(crate) fn needs_args_hash(&self) -> bool {
-        self.budgets.as_ref().is_some_and(Budgets::needs_args_hash)
+        // A replay matches calls by their arguments' hash.
+        self.replay.is_some() || self.budgets.as_ref().is_some_and(Budgets::needs_args_hash)
     }
 
     /// Decides whether the tool call `attempt` may run its body, before it does: the
@@ -383,10 +408,15 @@ impl RunState {
                 lock_open().remove(&key);
             }
         }
+        let replay = self
+            .replay
+            .as_ref()
+            .map(|session| Box::new(session.report(&self.run_id, &ended.reason)));
         Stopped {
             run_id: self.run_id.clone(),
             stop_reason: ended.reason,
             usage: ended.usage,
+            replay,
         }
     }
 

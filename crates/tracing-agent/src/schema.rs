@@ -125,6 +125,37 @@ pub(crate) struct Event<'a> {
     /// On a `tool_result` made by `Run::retry`: which attempt, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// What recording or replay made of the call or run (see [`ReplayNote`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<&'a ReplayNote>,
+}
+
+/// The `replay` key: on a `tool_result`, the snapshot its outcome was recorded under (or
+/// why it was not) and, in a replayed run, how the call was answered; on a replayed run's
+/// `run_start`, the run it replays and the matcher's version.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReplayNote {
+    /// The key of the outcome's snapshot in the store (64 hex digits).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snapshot: Option<String>,
+    /// Why the outcome was not recorded: the tool opted out, or its types cannot be
+    /// restored.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unreplayable: Option<String>,
+    /// In a replayed run: `served` (answered from the recording, the body did not run),
+    /// `live` (the body ran) or `refused` (no recorded answer; refused).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub call: Option<String>,
+    /// For a refused call: why, as a divergence code (`args_mismatch`, `extra`, ...).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub divergence: Option<crate::divergence::DivergenceCode>,
+    /// On a replayed run's `run_start`: the run it replays.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub of_run: Option<String>,
+    /// On a replayed run's `run_start`: the version of the alignment rules.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub matcher: Option<u32>,
 }
 
 fn stop_reason_or_null<S: Serializer>(
@@ -164,6 +195,7 @@ impl<'a> Event<'a> {
             used: None,
             detail: None,
             attempt: None,
+            replay: None,
         }
     }
 }
@@ -306,16 +338,22 @@ pub struct Stopped {
     pub stop_reason: StopReason,
     /// What it used.
     pub usage: RunUsage,
+    /// For a replayed run ([`RunMeta::replay`](crate::RunMeta::replay)): how it departed
+    /// from the recording.
+    pub replay: Option<Box<crate::divergence::Report>>,
 }
 
 impl Serialize for Stopped {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Stopped", 4)?;
+        let mut s = serializer.serialize_struct("Stopped", 4 + usize::from(self.replay.is_some()))?;
         s.serialize_field("status", "stopped")?;
         s.serialize_field("run_id", &self.run_id)?;
         s.serialize_field("stop_reason", &self.stop_reason)?;
         s.serialize_field("usage", &self.usage)?;
+        if let Some(report) = &self.replay {
+            s.serialize_field("replay", report)?;
+        }
         s.end()
     }
 }
@@ -388,6 +426,9 @@ pub struct EventRecord {
     /// Which attempt of a retried tool call, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// What recording or replay made of the call or run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayNote>,
 }
 
 /// The `usage` of an `llm_result` (tokens and spend) or of a `stop` (all of these).

@@ -14,12 +14,15 @@ use tracing::span::Id;
 use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use crate::replay::SnapshotStore;
 use crate::run_state::RunState;
 use crate::sink::Emitter;
 
 /// What the run handle and generated tool code need from an installed `AgentLayer`.
 pub(crate) struct Hooks {
     emitter: Arc<Emitter>,
+    /// Where tool outcomes are recorded (`AgentLayer::with_snapshots`).
+    snapshots: Option<SnapshotStore>,
     find: fn(&Dispatch, &Id) -> Found,
     start_step: fn(&Dispatch, &Id) -> Found,
     attach_run: fn(&Dispatch, &Id, Arc<RunState>),
@@ -31,6 +34,7 @@ impl Hooks {
     pub(crate) fn new(emitter: Arc<Emitter>) -> Self {
         Hooks {
             emitter,
+            snapshots: None,
             find: |_, _| Found::default(),
             start_step: |_, _| Found::default(),
             attach_run: |_, _, _| {},
@@ -50,6 +54,16 @@ impl Hooks {
     /// The writer of the installing layer.
     pub(crate) fn emitter(&self) -> &Arc<Emitter> {
         &self.emitter
+    }
+
+    /// The store tool outcomes are recorded into, if any.
+    pub(crate) fn snapshots(&self) -> Option<&SnapshotStore> {
+        self.snapshots.as_ref()
+    }
+
+    /// Records tool outcomes into `store` from now on (before the layer is installed).
+    pub(crate) fn record_into(&mut self, store: Option<SnapshotStore>) {
+        self.snapshots = store;
     }
 
     /// The writer, to change before the layer is installed (`None` once it is shared).

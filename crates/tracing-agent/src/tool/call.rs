@@ -2,6 +2,7 @@
 //! outcome (or by `Drop`, as a panic or a cancellation), written as one event.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tracing::Span;
@@ -13,8 +14,10 @@ use super::writer::Writer;
 use crate::clock::{self, millis, Instant};
 use crate::guard::{digest_fingerprint, text_fingerprint, Refused};
 use crate::hash::Sha24;
+use crate::divergence::{CallSummary, DivergenceCode};
+use crate::replay::{Answer, Session, SnapshotStore, Verdict};
 use crate::run_state::{Admission, RunState};
-use crate::schema::{Event, EventKind, Status};
+use crate::schema::{Event, EventKind, ReplayNote, Status};
 use crate::scope::Hooks;
 use crate::sink::Emitter;
 
@@ -42,6 +45,23 @@ struct Live {
     refused: Option<Refused>,
     /// Set by `Run::retry`: which attempt this call is.
     attempt: Option<u32>,
+    /// Recording and replay of this call; `None` (one word, no allocation) when neither
+    /// is on.
+    replay: Option<Box<ReplayPart>>,
+}
+
+/// What recording and replay know of one call.
+struct ReplayPart {
+    /// Where the outcome is recorded; `None` in a replay (unless it records live calls).
+    store: Option<SnapshotStore>,
+    /// The replayed run's matcher.
+    session: Option<Arc<Session>>,
+    /// The recorded answer, until the generated code takes it with `decision`.
+    answer: Option<Answer>,
+    /// What the event's `replay` key says.
+    note: ReplayNote,
+    /// The serialized outcome and its key, handed to the recorder when the call ends.
+    pending: Option<(String, Vec<u8>)>,
 }
 
 enum Outcome<'a> {
@@ -71,10 +91,11 @@ impl<'a> ToolCall<'a> {
                 let hooks = dispatch.downcast_ref::<Hooks>()?;
                 let found = hooks.start_step(dispatch, id);
                 let writer = Writer::new(hooks.emitter(), found.run);
-                Some((writer, found.step, found.parent_step))
+                let store = hooks.snapshots().cloned();
+                Some((writer, found.step, found.parent_step, store))
             })
             .flatten();
-        let Some((writer, step_id, parent_step_id)) = found else {
+        let Some((writer, step_id, parent_step_id, store)) = found else {
             return ToolCall { live: None, span };
         };
         if let Some(step_id) = step_id {
@@ -90,13 +111,16 @@ impl<'a> ToolCall<'a> {
         feed_args(&mut args);
         let args = args.finish(settings);
         let started = clock::now();
-        let refused = writer.run().and_then(|run| {
+        let mut refused = writer.run().and_then(|run| {
             let admission = Admission {
                 call: info.call_key(),
                 step: step_id,
             };
             run.admit_tool(admission, info.writes, args.digest.as_ref(), started)
         });
+        let session = writer.run().and_then(RunState::replay).cloned();
+        let replay = (store.is_some() || session.is_some())
+            .then(|| Box::new(ReplayPart::new(store, session, info, &args, &mut refused)));
         let live = Live {
             info,
             writer,
@@ -106,6 +130,7 @@ impl<'a> ToolCall<'a> {
             started,
             refused,
             attempt: crate::scope::take_attempt(),
+            replay,
         };
         ToolCall {
             live: Some(live),
@@ -117,19 +142,93 @@ impl<'a> ToolCall<'a> {
     /// refusal. Without a layer, or outside a run, every call runs.
     #[inline]
     pub fn decision(&mut self) -> Decision {
-        match self.live.as_mut().and_then(|live| live.refused.take()) {
+        let Some(live) = self.live.as_mut() else {
+            return Decision::Run;
+        };
+        if let Some(refused) = live.refused.take() {
+            return Decision::Refuse(refused);
+        }
+        match live.replay.as_mut().and_then(|part| part.answer.take()) {
+            Some(answer) => Decision::Answer(answer),
             None => Decision::Run,
-            Some(refused) => Decision::Refuse(refused),
         }
     }
 
     /// The call was refused and its body did not run: written as an error of the
     /// refusal's class (`refused:<reason>`, or `timeout`).
     pub fn refused(&mut self, refused: &Refused) {
-        if let Some(live) = &self.live {
+        if let Some(mut live) = self.live.take() {
+            if let Some(part) = live.replay.as_mut().filter(|p| p.session.is_some()) {
+                part.note.call = Some("refused".into());
+            }
             live.finish(self.span, Outcome::Err(&refused.class()));
-            self.live = None;
         }
+    }
+
+    /// Whether this call's outcome is to be recorded: a store is set, and the call is
+    /// not answered from a recording.
+    #[inline]
+    pub fn records(&self) -> bool {
+        self.live
+            .as_ref()
+            .and_then(|live| live.replay.as_ref())
+            .is_some_and(|part| part.store.is_some())
+    }
+
+    /// Records `value` (an `Ok` value, an `Err` value, or a plain return) as this call's
+    /// outcome: serialized on this thread (the value is borrowed), written to the store
+    /// by its background thread when the call ends.
+    pub fn snapshot<T: Serialize + ?Sized>(&mut self, value: &T) {
+        let Some(part) = self.live.as_mut().and_then(|live| live.replay.as_mut()) else {
+            return;
+        };
+        let Some(store) = &part.store else {
+            return;
+        };
+        // A `Serialize` impl that panics is the program's own code: recorded as a reason,
+        // and the call goes on.
+        let canonical = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::hash::canonical_json(value)
+        }));
+        match canonical {
+            Ok(Ok(text)) => {
+                let content = text.into_bytes();
+                let key = store.key_of(&content);
+                part.note.snapshot = Some(key.clone());
+                part.pending = Some((key, content));
+            }
+            Ok(Err(error)) => {
+                part.note.unreplayable = Some(format!(
+                    "its value cannot be recorded: {}",
+                    error.message_without_data()
+                ));
+            }
+            Err(_) => {
+                part.note.unreplayable =
+                    Some("its value cannot be recorded: a `Serialize` impl panicked".into());
+            }
+        }
+    }
+
+    /// The outcome is not recorded, for the reason `why` (written in the event's
+    /// `replay.unreplayable`, so a replay says why it cannot serve the call).
+    pub fn unreplayable(&mut self, why: &'static str) {
+        if let Some(part) = self.live.as_mut().and_then(|live| live.replay.as_mut()) {
+            if part.store.is_some() || part.session.is_none() {
+                part.note.unreplayable = Some(why.to_owned());
+            }
+        }
+    }
+
+    /// The recorded answer cannot be restored into the tool's return type: the refusal
+    /// to return instead (or, where the type cannot carry one, the body runs live).
+    pub fn cannot_answer(&mut self, why: &str) -> Refused {
+        let tool = self.live.as_ref().map_or("", |live| live.info.name);
+        if let Some(part) = self.live.as_mut().and_then(|live| live.replay.as_mut()) {
+            part.note.call = Some("live".into());
+            part.note.divergence = Some(DivergenceCode::Unreplayable);
+        }
+        crate::replay::cannot_restore(tool, why)
     }
 
     // The outcome calls finish the call in place. Finishing cannot panic (the writer and
@@ -140,31 +239,28 @@ impl<'a> ToolCall<'a> {
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
     #[inline]
     pub fn ok<T: Serialize + ?Sized>(&mut self, value: &T) {
-        if let Some(live) = &self.live {
+        if let Some(mut live) = self.live.take() {
             let digest = live
                 .writer
                 .emitter()
                 .map(|emitter| result_digest(emitter.settings(), value));
             live.finish(self.span, Outcome::Ok(digest.as_ref()));
-            self.live = None;
         }
     }
 
     /// The call returned, and its value is not hashed (`skip_result`).
     #[inline]
     pub fn ok_unhashed(&mut self) {
-        if let Some(live) = &self.live {
+        if let Some(mut live) = self.live.take() {
             live.finish(self.span, Outcome::Ok(None));
-            self.live = None;
         }
     }
 
     /// The call returned an error of class `class`.
     #[inline]
     pub fn err(&mut self, class: Cow<'static, str>) {
-        if let Some(live) = &self.live {
+        if let Some(mut live) = self.live.take() {
             live.finish(self.span, Outcome::Err(&class));
-            self.live = None;
         }
     }
 }
@@ -172,7 +268,7 @@ impl<'a> ToolCall<'a> {
 impl Drop for ToolCall<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(live) = &self.live {
+        if let Some(mut live) = self.live.take() {
             let class = if std::thread::panicking() {
                 "panic"
             } else {
@@ -183,8 +279,53 @@ impl Drop for ToolCall<'_> {
     }
 }
 
+impl ReplayPart {
+    /// Recording and replay for a call of `info` with `args`; in a replay, asks the
+    /// matcher, which may answer the call, let it run, or refuse it (into `refused`).
+    fn new(
+        store: Option<SnapshotStore>,
+        session: Option<Arc<Session>>,
+        info: &ToolInfo,
+        args: &Finished,
+        refused: &mut Option<Refused>,
+    ) -> Self {
+        let mut part = ReplayPart {
+            store,
+            session,
+            answer: None,
+            note: ReplayNote::default(),
+            pending: None,
+        };
+        let Some(session) = &part.session else {
+            return part;
+        };
+        // Live until shown otherwise: a refusal the return type cannot carry runs the body.
+        part.note.call = Some("live".into());
+        if refused.is_none() {
+            let args_sha = args.digest.as_ref().map(Sha24::as_str);
+            match session.decide(info.name, args_sha) {
+                Verdict::Serve(answer) => {
+                    part.answer = Some(answer);
+                    part.note.call = Some("served".into());
+                }
+                Verdict::Live => {}
+                Verdict::Refuse(refusal, code) => {
+                    *refused = Some(refusal);
+                    part.note.divergence = Some(code);
+                }
+            }
+        }
+        let records_live = session.recording().records_live_calls();
+        if !records_live || part.answer.is_some() {
+            // A replay does not write into the store it reads from unless asked.
+            part.store = None;
+        }
+        part
+    }
+}
+
 impl Live {
-    fn finish(&self, span: &Span, outcome: Outcome<'_>) {
+    fn finish(&mut self, span: &Span, outcome: Outcome<'_>) {
         let ended = clock::now();
         let elapsed = ended.saturating_duration_since(self.started);
         let (status, error, result) = match outcome {
@@ -237,7 +378,30 @@ impl Live {
         event.args = self.args.stored.as_ref();
         event.hash_error = hash_error.as_deref();
         event.attempt = self.attempt;
+        let part = self.replay.as_deref_mut();
+        event.replay = part
+            .as_ref()
+            .map(|part| &part.note)
+            .filter(|note| **note != ReplayNote::default());
         emitter.emit(&mut event);
+        if let Some(part) = part {
+            if let (Some(store), Some((key, content))) = (&part.store, part.pending.take()) {
+                store.recorder().submit(key, content);
+            }
+            if let Some(session) = &part.session {
+                session.finished(CallSummary {
+                    step: self.step_id,
+                    tool: self.info.name.to_owned(),
+                    args_sha: self.args.digest.as_ref().map(|sha| sha.as_str().to_owned()),
+                    error: error.map(str::to_owned),
+                    result_sha: match &result {
+                        Some(Ok(digest)) => Some(digest.as_str().to_owned()),
+                        _ => None,
+                    },
+                    replay: part.note.call.clone(),
+                });
+            }
+        }
         crate::metrics::tool_ended(
             &emitter.metrics,
             self.info.name,

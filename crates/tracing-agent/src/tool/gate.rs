@@ -2,6 +2,7 @@
 //! body runs and acted on by the generated code in one `match`.
 
 use crate::guard::Refused;
+use crate::replay::Answer;
 
 /// The runtime's decision for one tool call.
 ///
@@ -15,4 +16,7 @@ pub enum Decision {
     /// A guard or a policy refused the call: return the refusal instead of running the
     /// body, where the tool's return type can carry it (see `Refuse`).
     Refuse(Refused),
+    /// A replayed run: return the recorded outcome instead of running the body,
+    /// restored into the tool's return type (see `Replayable`).
+    Answer(Answer),
 }

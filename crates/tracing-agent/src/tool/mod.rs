@@ -11,6 +11,7 @@ mod call;
 mod gate;
 mod info;
 mod refuse;
+mod restore;
 mod timeout;
 mod writer;
 
@@ -19,4 +20,5 @@ pub use call::ToolCall;
 pub use gate::Decision;
 pub use info::ToolInfo;
 pub use refuse::{Refuse, RefuseInPlace, RunAnyway};
+pub use restore::{NotReplayable, ReplayOk, ReplayResult, ReplayValue, Replayable};
 pub use timeout::{timed_out, within, Elapsed, TimeoutResult, Within};
