@@ -178,7 +178,10 @@ fn run_agent(
 }
 
 fn tool_results(events: &[Value]) -> Vec<&Value> {
-    events.iter().filter(|e| e["kind"] == "tool_result").collect()
+    events
+        .iter()
+        .filter(|e| e["kind"] == "tool_result")
+        .collect()
 }
 
 fn snapshot_files(store: &SnapshotStore) -> Vec<PathBuf> {
@@ -236,7 +239,9 @@ fn outcomes_are_stored_by_the_hash_of_their_content_and_joined_by_result_sha() {
         "42",
     ];
     for (event, content) in results.iter().zip(expected) {
-        let key = event["replay"]["snapshot"].as_str().expect("a snapshot key");
+        let key = event["replay"]["snapshot"]
+            .as_str()
+            .expect("a snapshot key");
         let sha = format!("{:x}", Sha256::digest(content.as_bytes()));
         assert_eq!(key, sha, "named by the SHA-256 of its content: {event}");
         let path = env.store.root().join("v1/sha256").join(&key[..2]).join(key);
@@ -261,9 +266,11 @@ fn outcomes_are_stored_by_the_hash_of_their_content_and_joined_by_result_sha() {
         }
     }
     // Nothing half-written is left behind under any name.
-    assert!(snapshot_files(&env.store)
-        .iter()
-        .all(|f| !f.file_name().unwrap().to_string_lossy().starts_with(".tmp")));
+    assert!(snapshot_files(&env.store).iter().all(|f| !f
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with(".tmp")));
 }
 
 #[test]
@@ -377,7 +384,10 @@ fn a_replay_serves_recorded_outcomes_and_runs_no_tool_body() {
     assert_eq!(start["replay"]["matcher"], 1);
     for result in tool_results(&events) {
         assert_eq!(result["replay"]["call"], "served", "{result}");
-        assert!(result["replay"].get("snapshot").is_none(), "not recorded again");
+        assert!(
+            result["replay"].get("snapshot").is_none(),
+            "not recorded again"
+        );
     }
 }
 
@@ -534,7 +544,15 @@ fn the_report_aligns_everything_with_every_code() {
         stopped.replay.as_ref().unwrap()
     );
     // lookup(99) against the recorded lookup(8): the same tool, other arguments.
-    assert_eq!(got[3], (DivergenceCode::ArgsMismatch, Some(6), Some(6), "crm.lookup".into()));
+    assert_eq!(
+        got[3],
+        (
+            DivergenceCode::ArgsMismatch,
+            Some(6),
+            Some(6),
+            "crm.lookup".into()
+        )
+    );
     assert_eq!(got[0].1, Some(2));
     let report = stopped.replay.as_ref().unwrap();
     assert_eq!(report.alignment.rows.len(), 6, "every call of both sides");
@@ -593,7 +611,12 @@ fn concurrent_calls_are_matched_by_arguments_and_occurrence() {
     assert_eq!(how, ["served", "served"]);
     assert_eq!(
         codes(&stopped),
-        [(DivergenceCode::Reordered, Some(1), Some(2), "crm.lookup".into())]
+        [(
+            DivergenceCode::Reordered,
+            Some(1),
+            Some(2),
+            "crm.lookup".into()
+        )]
     );
 }
 
@@ -609,9 +632,14 @@ fn a_replay_writes_into_its_store_only_when_asked() {
             .unwrap()
             .allow_live(["next_ticket"])
     };
-    run_agent(Some(&env.store), &env.log, RunMeta::new("a").replay(load()), || {
-        next_ticket().unwrap();
-    });
+    run_agent(
+        Some(&env.store),
+        &env.log,
+        RunMeta::new("a").replay(load()),
+        || {
+            next_ticket().unwrap();
+        },
+    );
     assert_eq!(snapshot_files(&env.store).len(), before);
     run_agent(
         Some(&env.store),
@@ -682,11 +710,22 @@ fn a_corrupt_or_missing_snapshot_fails_the_preflight_naming_the_step() {
     log_with_snapshot(&env.log, &key);
     assert!(Recording::load(&env.store, &[&env.log], "r1").is_ok());
 
-    let path = env.store.root().join("v1/sha256").join(&key[..2]).join(&key);
+    let path = env
+        .store
+        .root()
+        .join("v1/sha256")
+        .join(&key[..2])
+        .join(&key);
     fs::write(&path, br#"{"id":8}"#).unwrap();
     let corrupt = Recording::load(&env.store, &[&env.log], "r1").unwrap_err();
-    assert!(matches!(corrupt, ReplayError::Corrupt { step: Some(4), .. }));
-    assert!(corrupt.to_string().contains("(recorded step 4) is corrupt"), "{corrupt}");
+    assert!(matches!(
+        corrupt,
+        ReplayError::Corrupt { step: Some(4), .. }
+    ));
+    assert!(
+        corrupt.to_string().contains("(recorded step 4) is corrupt"),
+        "{corrupt}"
+    );
 
     fs::remove_file(&path).unwrap();
     let missing = Recording::load(&env.store, &[&env.log], "r1").unwrap_err();
@@ -741,15 +780,27 @@ fn encrypted_snapshots_need_their_key() {
     let sealed = env.store.clone().with_key_env("REPLAY_TEST_KEY_A").unwrap();
     let content = br#"{"email":"ada@example.com"}"#;
     let key = sealed.put(content).unwrap();
-    assert_ne!(key, format!("{:x}", Sha256::digest(content)), "the name is keyed");
-    let path = env.store.root().join("v1/sha256").join(&key[..2]).join(&key);
+    assert_ne!(
+        key,
+        format!("{:x}", Sha256::digest(content)),
+        "the name is keyed"
+    );
+    let path = env
+        .store
+        .root()
+        .join("v1/sha256")
+        .join(&key[..2])
+        .join(&key);
     let on_disk = fs::read(&path).unwrap();
     assert!(on_disk.starts_with(b"TAS1"));
     assert!(!String::from_utf8_lossy(&on_disk).contains("ada@example.com"));
     assert_eq!(sealed.get(&key).unwrap(), content);
 
     let no_key = env.store.get(&key).unwrap_err();
-    assert!(matches!(no_key, ReplayError::Undecryptable { .. }), "{no_key}");
+    assert!(
+        matches!(no_key, ReplayError::Undecryptable { .. }),
+        "{no_key}"
+    );
     let other = env.store.clone().with_key_env("REPLAY_TEST_KEY_B").unwrap();
     assert!(matches!(
         other.get(&key),
@@ -795,7 +846,15 @@ fn retention_expires_snapshots_and_pins_keep_them() {
     age_by_days(&store, &key, 15);
     let expired = Recording::load(&store, &[&env.log], "r1").unwrap_err();
     assert!(
-        matches!(expired, ReplayError::Expired { step: Some(4), age_days: 15, retention_days: 14, .. }),
+        matches!(
+            expired,
+            ReplayError::Expired {
+                step: Some(4),
+                age_days: 15,
+                retention_days: 14,
+                ..
+            }
+        ),
         "{expired}"
     );
     // gc inside the grace period keeps it.
@@ -803,7 +862,9 @@ fn retention_expires_snapshots_and_pins_keep_them() {
     assert_eq!((collected.in_grace, collected.deleted), (1, 0));
 
     // Pinned: loads, and survives gc past the grace period.
-    let pin = store.pin("INC-113", &["r1".into()], &[key.clone()]).unwrap();
+    let pin = store
+        .pin("INC-113", &["r1".into()], &[key.clone()])
+        .unwrap();
     assert_eq!(pin.snapshots, [key.clone()]);
     assert!(Recording::load(&store, &[&env.log], "r1").is_ok());
     let later = SystemTime::now() + Duration::from_secs(10 * 24 * 3600);
@@ -813,7 +874,9 @@ fn retention_expires_snapshots_and_pins_keep_them() {
     // Unpinned: past the grace period it goes; a fresh one stays.
     let fresh = store.put(br#"{"id":8}"#).unwrap();
     assert!(store.unpin("INC-113").unwrap());
-    let collected = store.gc(SystemTime::now() + Duration::from_secs(3 * 24 * 3600)).unwrap();
+    let collected = store
+        .gc(SystemTime::now() + Duration::from_secs(3 * 24 * 3600))
+        .unwrap();
     assert_eq!((collected.deleted, collected.live), (1, 1));
     assert!(!store.contains(&key).unwrap());
     assert!(store.contains(&fresh).unwrap());

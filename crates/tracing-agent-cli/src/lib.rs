@@ -16,7 +16,10 @@
 //! - `hash`: the `hash` command.
 //! - `runs_cmd`: the `runs` command, and its `--json` line.
 //! - `show_cmd`: the `show` command, the story of one run.
+//! - `diff_cmd`: the `diff` command, two runs aligned with replay's divergence codes.
+//! - `snapshots_cmd`: the `snapshots` command: verify, gc, report and pin a replay store.
 
+mod diff_cmd;
 mod error;
 mod filter;
 mod hash;
@@ -25,6 +28,7 @@ mod progress;
 mod render;
 mod runs_cmd;
 mod show_cmd;
+mod snapshots_cmd;
 mod summary;
 
 use std::io::{self, Write};
@@ -32,8 +36,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use diff_cmd::DiffArgs;
 pub use runs_cmd::RunsArgs;
 pub use show_cmd::ShowArgs;
+pub use snapshots_cmd::SnapshotsArgs;
 
 /// The command line of `tracing-agent`.
 #[derive(Parser, Debug)]
@@ -87,6 +93,18 @@ pub enum Command {
     /// one run's id contains them. Exits with 1 when no run matches or when several do
     /// (they are listed).
     Show(ShowArgs),
+
+    /// Align two runs' tool calls from the logs alone and report where they diverge,
+    /// with the codes of a replay's report: args_mismatch, tool_mismatch, extra,
+    /// missing, outcome_mismatch, reordered.
+    ///
+    /// Calls pair up by (tool, args_sha, occurrence); the longest run of pairs in order
+    /// anchors the alignment. Exits with 0 when the runs match, 1 when they diverge, 2
+    /// when a run is not found or a prefix names several.
+    Diff(DiffArgs),
+
+    /// Verify, garbage-collect, report or pin a replay snapshot store.
+    Snapshots(SnapshotsArgs),
 }
 
 impl Cli {
@@ -125,6 +143,22 @@ impl Command {
                 let result = show_cmd::run(&args, out, err);
                 error::exit(err, "show", result)
             }
+            Command::Diff(args) => match diff_cmd::run(&args, out, err) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                // 2, not 1: 1 means the runs diverge.
+                Err(mut error) => {
+                    if error.code != 0 {
+                        error.code = 2;
+                    }
+                    error::exit(err, "diff", Err(error))
+                }
+            },
+            Command::Snapshots(args) => match snapshots_cmd::run(&args, out) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(error) => error::exit(err, "snapshots", Err(error)),
+            },
         }
     }
 }

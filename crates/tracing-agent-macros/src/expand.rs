@@ -171,7 +171,11 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
 /// the return type, or a refusal where it cannot be), and the line that records the
 /// outcome before it is reported. Which types restore is decided by autoref
 /// specialization in the runtime (`Replayable`), so no bound is added to the tool.
-fn replay(attr: &ToolAttr, sig: &syn::Signature, refuse: &TokenStream) -> (TokenStream, TokenStream) {
+fn replay(
+    attr: &ToolAttr,
+    sig: &syn::Signature,
+    refuse: &TokenStream,
+) -> (TokenStream, TokenStream) {
     let rt = runtime();
     let not_replayable = |why: &str| {
         (

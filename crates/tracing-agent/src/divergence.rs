@@ -407,9 +407,9 @@ pub fn align(
         let mut gap_rows: Vec<(usize, AlignedRow)> = Vec::new();
         let mut unmatched_recorded = Vec::new();
         for &i in &gap_recorded {
-            let same_tool = gap_replayed.iter_mut().find(|slot| {
-                slot.is_some_and(|j| replayed[j].tool == recorded[i].tool)
-            });
+            let same_tool = gap_replayed
+                .iter_mut()
+                .find(|slot| slot.is_some_and(|j| replayed[j].tool == recorded[i].tool));
             match same_tool.and_then(Option::take) {
                 Some(j) => gap_rows.push((i, row(i, j, DivergenceCode::ArgsMismatch))),
                 None => unmatched_recorded.push(i),

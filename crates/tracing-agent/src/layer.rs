@@ -223,7 +223,8 @@ fn open_snapshots(config: &Config) -> Result<Option<SnapshotStore>, ConfigError>
             "replay: `record: true` needs `store: DIR`, the snapshot store's directory".into(),
         ));
     };
-    let failed = |error: crate::replay::ReplayError| ConfigError::new(format!("replay.store: {error}"));
+    let failed =
+        |error: crate::replay::ReplayError| ConfigError::new(format!("replay.store: {error}"));
     let mut store = SnapshotStore::open(dir).map_err(failed)?;
     if let Some(var) = &replay.key_env {
         store = store.with_key_env(var).map_err(failed)?;

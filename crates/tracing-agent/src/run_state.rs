@@ -17,9 +17,7 @@ use crate::guard::{
 };
 use crate::hash::Sha24;
 use crate::replay::Session;
-use crate::schema::{
-    Event, EventKind, Meta, ReplayNote, RunUsage, StopReason, Stopped, Usage,
-};
+use crate::schema::{Event, EventKind, Meta, ReplayNote, RunUsage, StopReason, Stopped, Usage};
 use crate::sink::Emitter;
 
 /// Per-run counters and identity. Bounded: counters only, whatever the run does.

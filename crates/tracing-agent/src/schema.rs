@@ -346,7 +346,8 @@ pub struct Stopped {
 impl Serialize for Stopped {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Stopped", 4 + usize::from(self.replay.is_some()))?;
+        let mut s =
+            serializer.serialize_struct("Stopped", 4 + usize::from(self.replay.is_some()))?;
         s.serialize_field("status", "stopped")?;
         s.serialize_field("run_id", &self.run_id)?;
         s.serialize_field("stop_reason", &self.stop_reason)?;

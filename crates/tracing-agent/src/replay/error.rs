@@ -84,7 +84,11 @@ pub enum ReplayError {
 }
 
 impl ReplayError {
-    pub(crate) fn io(doing: impl Into<String>, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub(crate) fn io(
+        doing: impl Into<String>,
+        path: impl Into<PathBuf>,
+        source: io::Error,
+    ) -> Self {
         ReplayError::Io {
             doing: doing.into(),
             path: path.into(),

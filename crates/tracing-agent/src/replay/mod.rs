@@ -36,14 +36,14 @@ mod recorder;
 mod recording;
 mod session;
 mod store;
+mod vault;
 
 pub use crate::divergence::{
-    align, AlignedRow, Alignment, CallSummary, CompareOutcomes, Divergence, DivergenceCode,
-    Report, ALIGNMENT_VERSION,
+    align, AlignedRow, Alignment, CallSummary, CompareOutcomes, Divergence, DivergenceCode, Report,
+    ALIGNMENT_VERSION,
 };
 pub use error::ReplayError;
 pub use recording::Recording;
 pub use session::Answer;
 pub(crate) use session::{cannot_restore, Session, Verdict};
 pub use store::{Collected, Pin, Retention, SnapshotStore, StoreReport, Verified};
-

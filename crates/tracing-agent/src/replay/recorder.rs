@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
-use super::store::Vault;
+use super::vault::Vault;
 
 /// How many snapshots may wait for the writer thread.
 const CAPACITY: usize = 4096;

@@ -247,10 +247,7 @@ fn load_call(
 
 /// Every event of `files`, in order; lines that are not events are passed over (the
 /// CLI reports them; a recording only needs the run's events).
-fn for_each_event(
-    files: &[PathBuf],
-    mut each: impl FnMut(EventRecord),
-) -> Result<(), ReplayError> {
+fn for_each_event(files: &[PathBuf], mut each: impl FnMut(EventRecord)) -> Result<(), ReplayError> {
     for path in files {
         let file = File::open(path).map_err(|e| ReplayError::io("opening log", path, e))?;
         for item in EventReader::new(file) {

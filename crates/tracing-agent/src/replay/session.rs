@@ -104,7 +104,10 @@ impl Session {
                     recorded_step: call.summary.step,
                 }),
                 None => {
-                    let why = call.unreplayable.as_deref().unwrap_or("no recorded outcome");
+                    let why = call
+                        .unreplayable
+                        .as_deref()
+                        .unwrap_or("no recorded outcome");
                     let detail = format!(
                         "recorded step {} cannot be served: {why}",
                         step_text(call.summary.step)
