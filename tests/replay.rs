@@ -882,3 +882,52 @@ fn retention_expires_snapshots_and_pins_keep_them() {
     assert!(store.contains(&fresh).unwrap());
     assert!(store.pin("../escape", &[], &[]).is_err());
 }
+
+// --- The config.
+
+#[test]
+fn the_config_turns_recording_on_and_checks_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("snapshots");
+    let log = dir.path().join("events.jsonl");
+    let yaml = format!(
+        "logging:\n  durability: write_through\n  output:\n    to: file\n    path: {}\nretention:\n  tool_snapshot_days: 7\nreplay:\n  record: true\n  store: {}\n",
+        log.display(),
+        store_dir.display()
+    );
+    let (layer, guard) = AgentLayer::from_config_str(&yaml).unwrap();
+    let store = layer.snapshots().expect("recording is on");
+    assert_eq!(
+        store.retention().map(|r| (r.days, r.grace_days)),
+        Some((7, 3))
+    );
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let run = Run::start(RunMeta::new("agent"));
+        run.in_scope(|| lookup(7).unwrap());
+        run.stop(StopReason::Completed);
+    });
+    drop(guard);
+    assert!(store.flush(Duration::from_secs(10)));
+    let text = fs::read_to_string(&log).unwrap();
+    let result: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["kind"] == "tool_result")
+        .unwrap();
+    let key = result["replay"]["snapshot"].as_str().unwrap();
+    assert_eq!(
+        store.get(key).unwrap(),
+        br#"{"email":"ada@example.com","id":7}"#
+    );
+
+    let error = AgentLayer::from_config_str("replay:\n  record: true\n").unwrap_err();
+    assert_eq!(
+        error.message(),
+        "replay: `record: true` needs `store: DIR`, the snapshot store's directory"
+    );
+    let error = AgentLayer::from_config_str("replay:\n  recrod: true\n").unwrap_err();
+    assert!(
+        error.message().contains("unknown field `recrod`"),
+        "{error}"
+    );
+}

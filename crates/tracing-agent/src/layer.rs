@@ -172,6 +172,13 @@ impl AgentLayer {
         self
     }
 
+    /// The store tool outcomes are recorded into (set by
+    /// [`with_snapshots`](Self::with_snapshots) or the config's `replay:`), to keep a
+    /// handle on: [`SnapshotStore::flush`] before exiting writes what is still queued.
+    pub fn snapshots(&self) -> Option<SnapshotStore> {
+        self.hooks.snapshots().cloned()
+    }
+
     /// A handle on the counts of written, failed and dropped events.
     pub fn stats(&self) -> Arc<SinkStats> {
         Arc::clone(self.hooks.emitter().stats())

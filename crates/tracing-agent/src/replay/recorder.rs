@@ -86,6 +86,17 @@ impl Recorder {
     }
 }
 
+/// Whatever is still queued when the last store handle goes is written first (bounded:
+/// at most [`DROP_WAIT`]), so a layer dropped at the end of `main` loses nothing.
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.flush(DROP_WAIT);
+    }
+}
+
+/// The longest a dropped recorder waits for its queue to be written.
+const DROP_WAIT: Duration = Duration::from_secs(5);
+
 fn drain(vault: &Vault, jobs: &Receiver<Msg>, lost: &AtomicU64, said: &AtomicBool) {
     let mut written: HashSet<String> = HashSet::new();
     for msg in jobs {
