@@ -357,10 +357,16 @@ fn recorded(env: &Env, agent: impl FnOnce()) -> String {
 #[test]
 fn a_replay_serves_recorded_outcomes_and_runs_no_tool_body() {
     let env = env();
-    let run_id = recorded(&env, || {
-        assert_eq!(support_agent(7).unwrap(), 1040);
-        assert_eq!(plain(4), 8);
-    });
+    let (first, first_events) = run_agent(
+        Some(&env.store),
+        &env.log,
+        RunMeta::new("support-agent").prompt_version("v12"),
+        || {
+            assert_eq!(support_agent(7).unwrap(), 1040);
+            assert_eq!(plain(4), 8);
+        },
+    );
+    let run_id = first.run_id;
     let recording = Recording::load(&env.store, &[&env.log], &run_id[..13]).unwrap();
     assert_eq!(recording.run_id(), run_id);
     let before = bodies();
@@ -382,13 +388,17 @@ fn a_replay_serves_recorded_outcomes_and_runs_no_tool_body() {
     let start = &events[0];
     assert_eq!(start["replay"]["of_run"], run_id.as_str());
     assert_eq!(start["replay"]["matcher"], 1);
-    for result in tool_results(&events) {
+    let recorded_keys: Vec<Value> = tool_results(&first_events)
+        .iter()
+        .map(|e| e["replay"]["snapshot"].clone())
+        .collect();
+    for (result, key) in tool_results(&events).iter().zip(&recorded_keys) {
         assert_eq!(result["replay"]["call"], "served", "{result}");
-        assert!(
-            result["replay"].get("snapshot").is_none(),
-            "not recorded again"
-        );
+        assert_eq!(&result["replay"]["snapshot"], key, "names what answered it");
     }
+    // A replayed run is a recording in its turn.
+    let again = Recording::load(&env.store, &[&env.log], &stopped.run_id).unwrap();
+    assert_eq!(again.snapshots().len(), 3);
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::schema::StopReason;
 #[derive(Clone, Debug)]
 pub struct Answer {
     content: Arc<[u8]>,
+    key: Option<String>,
     ok: bool,
     recorded_step: Option<u64>,
 }
@@ -32,6 +33,11 @@ impl Answer {
     /// Whether the recorded call returned (`Ok`, or a plain value) rather than failed.
     pub fn is_ok(&self) -> bool {
         self.ok
+    }
+
+    /// The key of the snapshot it comes from.
+    pub fn snapshot(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// The recorded call's step.
@@ -100,6 +106,7 @@ impl Session {
             Some(call) => match &call.content {
                 Some(content) => Verdict::Serve(Answer {
                     content: Arc::clone(content),
+                    key: call.snapshot_key.clone(),
                     ok: call.summary.error.is_none(),
                     recorded_step: call.summary.step,
                 }),

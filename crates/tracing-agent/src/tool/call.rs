@@ -305,6 +305,8 @@ impl ReplayPart {
             let args_sha = args.digest.as_ref().map(Sha24::as_str);
             match session.decide(info.name, args_sha) {
                 Verdict::Serve(answer) => {
+                    // The snapshot that answered: a replayed run can be replayed in turn.
+                    part.note.snapshot = answer.snapshot().map(str::to_owned);
                     part.answer = Some(answer);
                     part.note.call = Some("served".into());
                 }
