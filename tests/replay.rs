@@ -289,6 +289,22 @@ fn identical_outcomes_are_stored_once() {
     assert_eq!(keys.len(), 6);
     assert!(keys[..5].iter().all(|k| *k == keys[0]));
     assert_eq!(snapshot_files(&env.store).len(), 2);
+    // Recording reuses its hash for result_sha: the same as without a store.
+    let (_, unrecorded) = run_agent(None, &env.log, RunMeta::new("agent"), || {
+        lookup(7).unwrap();
+        plain(3);
+    });
+    let result_shas = |events: &[Value]| -> Vec<Value> {
+        tool_results(events)
+            .iter()
+            .map(|e| e["result_sha"].clone())
+            .collect()
+    };
+    let recorded = result_shas(&events);
+    assert_eq!(
+        result_shas(&unrecorded),
+        [recorded[0].clone(), recorded[5].clone()]
+    );
 }
 
 #[test]

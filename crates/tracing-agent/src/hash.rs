@@ -41,6 +41,21 @@ impl Sha24 {
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
+    /// The first 24 digits of a longer lowercase hex digest (a SHA-256 computed for
+    /// another purpose, e.g. a snapshot's name), when they are hex.
+    pub(crate) fn from_hex_prefix(hex: &str) -> Option<Sha24> {
+        let digits = hex.as_bytes().get(..24)?;
+        if !digits
+            .iter()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return None;
+        }
+        let mut sha = [0u8; 24];
+        sha.copy_from_slice(digits);
+        Some(Sha24(sha))
+    }
+
     /// The hex digits as bytes: a line writer copies them without a UTF-8 check.
     pub(crate) fn as_bytes(&self) -> &[u8; 24] {
         &self.0

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::hash::{is_plain_ascii, write_json_escaped, Sha24};
-use crate::schema::{Amount, Event, EventKind, Meta, Status};
+use crate::schema::{Amount, Event, EventKind, Meta, ReplayNote, Status};
 
 /// Appends `event` as one JSON object and `\n`.
 pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_json::Result<()> {
@@ -131,9 +131,8 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
         int(out, *attempt);
     }
     if let Some(note) = replay {
-        // Rare and small (replay's notes): written by serde_json, line-safe.
         out.extend_from_slice(b",\"replay\":");
-        write_json_value(out, note)?;
+        write_replay_note(out, note);
     }
     out.extend_from_slice(b"}\n");
     Ok(())
@@ -160,6 +159,51 @@ fn write_meta(out: &mut Vec<u8>, meta: &Meta<'_>) {
     opt_str(out, *parent_run_id);
     out.extend_from_slice(b",\"schema_version\":");
     int(out, *schema_version);
+    out.push(b'}');
+}
+
+/// The `replay` object: by hand, as every recorded call writes one.
+fn write_replay_note(out: &mut Vec<u8>, note: &ReplayNote) {
+    let ReplayNote {
+        snapshot,
+        unreplayable,
+        call,
+        divergence,
+        of_run,
+        matcher,
+    } = note;
+    let mut first = true;
+    let mut key = |out: &mut Vec<u8>, name: &[u8]| {
+        out.extend_from_slice(if first { b"{\"" } else { b",\"" });
+        first = false;
+        out.extend_from_slice(name);
+        out.extend_from_slice(b"\":");
+    };
+    for (name, text) in [
+        (b"snapshot".as_slice(), snapshot),
+        (b"unreplayable", unreplayable),
+        (b"call", call),
+    ] {
+        if let Some(text) = text {
+            key(out, name);
+            str(out, text);
+        }
+    }
+    if let Some(code) = divergence {
+        key(out, b"divergence");
+        str(out, code.as_str());
+    }
+    if let Some(run) = of_run {
+        key(out, b"of_run");
+        str(out, run);
+    }
+    if let Some(matcher) = matcher {
+        key(out, b"matcher");
+        int(out, *matcher);
+    }
+    if first {
+        out.push(b'{');
+    }
     out.push(b'}');
 }
 
@@ -351,6 +395,15 @@ mod tests {
             .zip(usages.into_iter().cycle())
             .enumerate()
         {
+            // Every shape of the replay note: all keys, none, and one at a time.
+            let note = crate::schema::ReplayNote {
+                snapshot: (i % 3 != 1).then(|| "ab".repeat(32)),
+                unreplayable: (i % 3 == 0).then(|| NASTY.to_owned()),
+                call: (i % 2 == 0).then(|| "served".to_owned()),
+                divergence: (i % 3 == 0).then_some(crate::divergence::DivergenceCode::Extra),
+                of_run: (i % 4 == 0).then(|| NASTY.to_owned()),
+                matcher: (i % 3 == 0).then_some(1),
+            };
             // Every field named (no `..`): a field added to `Event` fails to compile here
             // until the writer and this test know it.
             assert_same(&Event {
@@ -396,7 +449,7 @@ mod tests {
                 }),
                 detail: Some(NASTY),
                 attempt: Some(u32::MAX),
-                replay: None,
+                replay: Some(&note),
             });
         }
     }

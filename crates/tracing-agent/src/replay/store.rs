@@ -180,6 +180,11 @@ impl SnapshotStore {
         self.inner.retention
     }
 
+    /// Whether snapshots are encrypted (and named by an HMAC rather than a SHA-256).
+    pub fn is_encrypted(&self) -> bool {
+        self.inner.vault.key.is_some()
+    }
+
     /// The key `content` is stored under.
     pub fn key_of(&self, content: &[u8]) -> String {
         self.inner.vault.key_of(content)

@@ -60,8 +60,12 @@ struct ReplayPart {
     answer: Option<Answer>,
     /// What the event's `replay` key says.
     note: ReplayNote,
-    /// The serialized outcome and its key, handed to the recorder when the call ends.
-    pending: Option<(String, Vec<u8>)>,
+    /// The serialized outcome, handed to the recorder (under `note.snapshot`) when the
+    /// call ends.
+    pending: Option<Vec<u8>>,
+    /// The outcome's `result_sha`, when the snapshot's name already holds it (unkeyed
+    /// hashes, unencrypted store): the value is serialized and hashed once, not twice.
+    result: Option<Sha24>,
 }
 
 enum Outcome<'a> {
@@ -179,7 +183,14 @@ impl<'a> ToolCall<'a> {
     /// outcome: serialized on this thread (the value is borrowed), written to the store
     /// by its background thread when the call ends.
     pub fn snapshot<T: Serialize + ?Sized>(&mut self, value: &T) {
-        let Some(part) = self.live.as_mut().and_then(|live| live.replay.as_mut()) else {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        let unkeyed = live
+            .writer
+            .emitter()
+            .is_some_and(|emitter| emitter.settings().hash_key.is_none());
+        let Some(part) = live.replay.as_mut() else {
             return;
         };
         let Some(store) = &part.store else {
@@ -194,8 +205,12 @@ impl<'a> ToolCall<'a> {
             Ok(Ok(text)) => {
                 let content = text.into_bytes();
                 let key = store.key_of(&content);
-                part.note.snapshot = Some(key.clone());
-                part.pending = Some((key, content));
+                if unkeyed && !store.is_encrypted() {
+                    // The same bytes `result_sha` hashes, by the same SHA-256.
+                    part.result = Sha24::from_hex_prefix(&key);
+                }
+                part.note.snapshot = Some(key);
+                part.pending = Some(content);
             }
             Ok(Err(error)) => {
                 part.note.unreplayable = Some(format!(
@@ -240,10 +255,14 @@ impl<'a> ToolCall<'a> {
     #[inline]
     pub fn ok<T: Serialize + ?Sized>(&mut self, value: &T) {
         if let Some(mut live) = self.live.take() {
-            let digest = live
-                .writer
-                .emitter()
-                .map(|emitter| result_digest(emitter.settings(), value));
+            let hashed = live.replay.as_mut().and_then(|part| part.result.take());
+            let digest = match hashed {
+                Some(sha) => Some(Ok(sha)),
+                None => live
+                    .writer
+                    .emitter()
+                    .map(|emitter| result_digest(emitter.settings(), value)),
+            };
             live.finish(self.span, Outcome::Ok(digest.as_ref()));
         }
     }
@@ -295,6 +314,7 @@ impl ReplayPart {
             answer: None,
             note: ReplayNote::default(),
             pending: None,
+            result: None,
         };
         let Some(session) = &part.session else {
             return part;
@@ -387,8 +407,10 @@ impl Live {
             .filter(|note| **note != ReplayNote::default());
         emitter.emit(&mut event);
         if let Some(part) = part {
-            if let (Some(store), Some((key, content))) = (&part.store, part.pending.take()) {
-                store.recorder().submit(key, content);
+            if let (Some(store), Some(content)) = (&part.store, part.pending.take()) {
+                if let Some(key) = part.note.snapshot.take() {
+                    store.recorder().submit(key, content);
+                }
             }
             if let Some(session) = &part.session {
                 session.finished(CallSummary {
