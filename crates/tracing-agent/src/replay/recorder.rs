@@ -28,6 +28,8 @@ enum Msg {
 
 /// The producer side of the snapshot writer.
 pub(crate) struct Recorder {
+    /// Tells this recorder's entries in the per-thread cache from another's.
+    id: u64,
     queue: Sender<Msg>,
     lost: Arc<AtomicU64>,
     said: Arc<AtomicBool>,
@@ -48,11 +50,22 @@ impl Recorder {
                 &format!("could not start the snapshot writer thread ({error}); nothing will be recorded"),
             );
         }
-        Recorder { queue, lost, said }
+        static IDS: AtomicU64 = AtomicU64::new(1);
+        Recorder {
+            id: IDS.fetch_add(1, Ordering::Relaxed),
+            queue,
+            lost,
+            said,
+        }
     }
 
-    /// Queues `content` under `key`; waits at most [`FULL_WAIT`] for room.
+    /// Queues `content` under `key`; waits at most [`FULL_WAIT`] for room. A key this
+    /// thread queued a moment ago is not queued again: a tool that keeps returning the
+    /// same value costs the hot path no hand-over (the writer would skip it anyway).
     pub(crate) fn submit(&self, key: String, content: Vec<u8>) {
+        if recently_queued(self.id, &key) {
+            return;
+        }
         let msg = Msg::Put { key, content };
         let sent = match self.queue.try_send(msg) {
             Ok(()) => Ok(()),
@@ -131,6 +144,41 @@ fn drain(vault: &Vault, jobs: &Receiver<Msg>, lost: &AtomicU64, said: &AtomicBoo
             }
         }
     }
+}
+
+/// How many keys each thread remembers having queued.
+const RECENT: usize = 16;
+
+thread_local! {
+    /// The last keys this thread queued, as (recorder, first 64 bits of the key).
+    static QUEUED: std::cell::RefCell<([(u64, u64); RECENT], usize)> =
+        const { std::cell::RefCell::new(([(0, 0); RECENT], 0)) };
+}
+
+/// Whether this thread queued `key` to recorder `id` among its last [`RECENT`] keys;
+/// remembers it if not. 64 bits of a SHA-256 tell keys apart (a false match would leave
+/// a snapshot missing, which a replay's preflight reports, never a wrong answer).
+fn recently_queued(id: u64, key: &str) -> bool {
+    let Some(bits) = key
+        .get(..16)
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+    else {
+        return false;
+    };
+    QUEUED
+        .try_with(|cell| {
+            let Ok(mut recent) = cell.try_borrow_mut() else {
+                return false;
+            };
+            let (keys, next) = &mut *recent;
+            if keys.contains(&(id, bits)) {
+                return true;
+            }
+            keys[*next] = (id, bits);
+            *next = (*next + 1) % RECENT;
+            false
+        })
+        .unwrap_or(false)
 }
 
 fn say_once(said: &AtomicBool, what: &str) {
