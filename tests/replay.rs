@@ -957,3 +957,64 @@ fn the_config_turns_recording_on_and_checks_its_keys() {
         "{error}"
     );
 }
+
+// --- Model responses: the function that calls the model is a tool like any other.
+
+thread_local! {
+    static MODEL_CALLS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Stands in for the model: its answer depends on the prompt.
+#[agent_tool(name = "llm.chat")]
+fn chat(prompt: &str) -> Result<String, ToolError> {
+    MODEL_CALLS.with(|c| c.set(c.get() + 1));
+    Ok(if prompt.contains("order's customer") {
+        "email customer 4242".into()
+    } else {
+        "email customer 1815".into()
+    })
+}
+
+#[test]
+fn model_responses_replay_recorded_or_live() {
+    let env = env();
+    let mut recorded_answer = String::new();
+    let run_id = recorded(&env, || {
+        recorded_answer = chat("v12: email the customer you find").unwrap();
+    });
+    let calls = || MODEL_CALLS.with(Cell::get);
+
+    // Exactly: the recorded response, no model call.
+    let before = calls();
+    let recording = Recording::load(&env.store, &[&env.log], &run_id).unwrap();
+    let mut answer = String::new();
+    let (stopped, _) = run_agent(None, &env.log, RunMeta::new("a").replay(recording), || {
+        answer = chat("v12: email the customer you find").unwrap();
+    });
+    assert_eq!(
+        (answer.as_str(), calls()),
+        (recorded_answer.as_str(), before)
+    );
+    assert!(codes(&stopped).is_empty());
+
+    // With the model live, to test a prompt fix: the new prompt reaches the model.
+    let recording = Recording::load(&env.store, &[&env.log], &run_id)
+        .unwrap()
+        .allow_live(["llm.chat"]);
+    let (stopped, _) = run_agent(None, &env.log, RunMeta::new("a").replay(recording), || {
+        answer = chat("v13: email the order's customer").unwrap();
+    });
+    assert_eq!(
+        (answer.as_str(), calls()),
+        ("email customer 4242", before + 1)
+    );
+    assert_eq!(
+        codes(&stopped),
+        [(
+            DivergenceCode::ArgsMismatch,
+            Some(1),
+            Some(1),
+            "llm.chat".into()
+        )]
+    );
+}
