@@ -889,9 +889,9 @@ fn retention_expires_snapshots_and_pins_keep_them() {
 
     // Pinned: loads, and survives gc past the grace period.
     let pin = store
-        .pin("INC-113", &["r1".into()], &[key.clone()])
+        .pin("INC-113", &["r1".into()], std::slice::from_ref(&key))
         .unwrap();
-    assert_eq!(pin.snapshots, [key.clone()]);
+    assert_eq!(pin.snapshots, std::slice::from_ref(&key));
     assert!(Recording::load(&store, &[&env.log], "r1").is_ok());
     let later = SystemTime::now() + Duration::from_secs(10 * 24 * 3600);
     assert_eq!(store.gc(later).unwrap().pinned, 1);

@@ -176,9 +176,11 @@ impl Recording {
     /// Pins this recording's snapshots in its store under `label`, so retention keeps
     /// them (an incident's runs).
     pub fn pin(&self, label: &str) -> Result<Pin, ReplayError> {
-        self.inner
-            .store
-            .pin(label, &[self.inner.run_id.clone()], &self.snapshots())
+        self.inner.store.pin(
+            label,
+            std::slice::from_ref(&self.inner.run_id),
+            &self.snapshots(),
+        )
     }
 
     pub(crate) fn recorded(&self) -> &[RecordedCall] {

@@ -28,6 +28,9 @@ use super::vault::{
 
 const DAY: u64 = 24 * 60 * 60;
 
+/// The snapshots found (key, path), and the stray files.
+type Scanned = (Vec<(String, PathBuf)>, Vec<PathBuf>);
+
 /// A directory of recorded tool outcomes, content-addressed. `Clone` is cheap (one
 /// `Arc`); every clone writes through the same background recorder.
 ///
@@ -265,8 +268,9 @@ impl SnapshotStore {
             .get_or_init(|| Recorder::start(Arc::clone(&self.inner.vault)))
     }
 
-    /// Every snapshot key in the store, and the files that are not snapshots.
-    fn scan(&self) -> Result<(Vec<(String, PathBuf)>, Vec<PathBuf>), ReplayError> {
+    /// Every snapshot key in the store (with its path), and the files that are not
+    /// snapshots.
+    fn scan(&self) -> Result<Scanned, ReplayError> {
         let tree = self.inner.vault.root.join("v1/sha256");
         let mut keys = Vec::new();
         let mut strays = Vec::new();
