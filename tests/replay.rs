@@ -1018,3 +1018,65 @@ fn model_responses_replay_recorded_or_live() {
         )]
     );
 }
+
+#[test]
+fn a_snapshot_the_store_cannot_take_is_counted_and_the_replay_says_so() {
+    let env = env();
+    // A file where the snapshot's shard directory must go: the write fails.
+    let content = r#"{"email":"ada@example.com","id":7}"#;
+    let key = format!("{:x}", Sha256::digest(content.as_bytes()));
+    fs::write(
+        env.store.root().join("v1/sha256").join(&key[..2]),
+        b"in the way",
+    )
+    .unwrap();
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::registry().with(
+        AgentLayer::new()
+            .with_writer(capture.clone())
+            .with_snapshots(env.store.clone()),
+    );
+    let run_id = tracing::subscriber::with_default(subscriber, || {
+        let run = Run::start(RunMeta::new("agent"));
+        run.in_scope(|| lookup(7).unwrap());
+        run.stop(StopReason::Completed).run_id
+    });
+    assert!(env.store.flush(Duration::from_secs(10)));
+    assert_eq!(env.store.lost(), 1, "counted, not silent");
+    fs::write(&env.log, capture.text()).unwrap();
+    // While the obstruction stands, reading says what is in the way.
+    let error = Recording::load(&env.store, &[&env.log], &run_id).unwrap_err();
+    assert!(
+        error.to_string().starts_with("reading snapshot ") && error.to_string().contains(&key),
+        "{error}"
+    );
+    // Without it, the snapshot is plainly missing, at the step that needs it.
+    fs::remove_file(env.store.root().join("v1/sha256").join(&key[..2])).unwrap();
+    let error = Recording::load(&env.store, &[&env.log], &run_id).unwrap_err();
+    assert!(
+        matches!(error, ReplayError::Missing { step: Some(1), .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn temporary_files_of_a_crashed_writer_are_strays_until_gc_removes_them() {
+    let env = env();
+    let key = env.store.put(b"1").unwrap();
+    let shard = env.store.root().join("v1/sha256").join(&key[..2]);
+    let torn = shard.join(".tmp-crashed");
+    fs::write(&torn, b"{\"half").unwrap();
+    let verified = env.store.verify().unwrap();
+    assert_eq!(
+        (verified.intact, verified.strays.clone()),
+        (1, vec![torn.clone()])
+    );
+    // Young: a writer may still be at work.
+    assert_eq!(
+        env.store.gc(SystemTime::now()).unwrap().temporaries_removed,
+        0
+    );
+    let later = SystemTime::now() + Duration::from_secs(2 * 3600);
+    assert_eq!(env.store.gc(later).unwrap().temporaries_removed, 1);
+    assert!(!torn.exists() && env.store.contains(&key).unwrap());
+}
