@@ -23,14 +23,13 @@ use crate::schema::{EventKind, EventRecord, Status};
 ///     .allow_live(["crm.lookup"]); // read-only: may run live when unanswered
 /// # Ok::<(), tracing_agent::replay::ReplayError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Recording {
     inner: Arc<Inner>,
     live: BTreeSet<String>,
     record_live: bool,
 }
 
-#[derive(Debug)]
 struct Inner {
     run_id: String,
     agent: Option<String>,
@@ -41,7 +40,7 @@ struct Inner {
 }
 
 /// One recorded tool call.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct RecordedCall {
     pub(crate) summary: CallSummary,
     /// The outcome's content (canonical JSON), loaded and verified; `None` when the call
@@ -51,6 +50,18 @@ pub(crate) struct RecordedCall {
     pub(crate) unreplayable: Option<String>,
     /// The key of its snapshot in the store.
     pub(crate) snapshot_key: Option<String>,
+}
+
+/// Names the run and counts its calls; the recorded values stay out of debug output.
+impl std::fmt::Debug for Recording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recording")
+            .field("run_id", &self.inner.run_id)
+            .field("calls", &self.inner.calls.len())
+            .field("allow_live", &self.live)
+            .field("record_live_calls", &self.record_live)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Two handles on the same loaded recording, with the same live allowlist, are equal.

@@ -16,12 +16,23 @@ use crate::schema::StopReason;
 
 /// A recorded outcome handed to the generated code in place of running the body.
 /// Restored into the tool's return type by `#[agent_tool]`'s expansion.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Answer {
     content: Arc<[u8]>,
     key: Option<String>,
     ok: bool,
     recorded_step: Option<u64>,
+}
+
+/// The recorded value stays out of debug output: it may be anything a tool returned.
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("ok", &self.ok)
+            .field("bytes", &self.content.len())
+            .field("snapshot", &self.key)
+            .finish()
+    }
 }
 
 impl Answer {
