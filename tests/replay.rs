@@ -1080,3 +1080,34 @@ fn temporary_files_of_a_crashed_writer_are_strays_until_gc_removes_them() {
     assert_eq!(env.store.gc(later).unwrap().temporaries_removed, 1);
     assert!(!torn.exists() && env.store.contains(&key).unwrap());
 }
+
+#[agent_tool]
+fn outer(customer: u64) -> Result<String, ToolError> {
+    ran();
+    Ok(lookup(customer)?.email)
+}
+
+#[test]
+fn calls_recorded_inside_a_served_call_are_not_missing() {
+    let env = env();
+    let run_id = recorded(&env, || {
+        outer(7).unwrap();
+        plain(1);
+    });
+    let recording = Recording::load(&env.store, &[&env.log], &run_id).unwrap();
+    assert_eq!(
+        recording.calls().count(),
+        3,
+        "outer, the lookup inside it, plain"
+    );
+    let before = bodies();
+    let mut email = String::new();
+    let (stopped, _) = run_agent(None, &env.log, RunMeta::new("a").replay(recording), || {
+        email = outer(7).unwrap();
+        plain(1);
+    });
+    assert_eq!((email.as_str(), bodies()), ("ada@example.com", before));
+    let report = stopped.replay.as_ref().unwrap();
+    assert!(report.is_match(), "{report}");
+    assert_eq!((report.served, report.inside_served), (2, 1));
+}

@@ -288,6 +288,9 @@ pub struct Report {
     pub live: u64,
     /// Calls refused for want of a recorded answer.
     pub refused: u64,
+    /// Recorded calls made inside a call that was served: never made again (the served
+    /// call's body did not run), so left out of the alignment.
+    pub inside_served: u64,
     /// The full alignment of the recorded and the replayed calls.
     pub alignment: Alignment,
 }
@@ -308,13 +311,17 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "replay of {} as {} (matcher v{}): {} served, {} live, {} refused; stopped {} (recorded: {})",
+            "replay of {} as {} (matcher v{}): {} served, {} live, {} refused{}; stopped {} (recorded: {})",
             self.recorded_run,
             self.replayed_run,
             self.matcher,
             self.served,
             self.live,
             self.refused,
+            match self.inside_served {
+                0 => String::new(),
+                n => format!(", {n} recorded inside served calls"),
+            },
             self.stop_reason,
             self.recorded_stop_reason.as_deref().unwrap_or("-"),
         )?;

@@ -50,6 +50,8 @@ pub(crate) struct RecordedCall {
     pub(crate) unreplayable: Option<String>,
     /// The key of its snapshot in the store.
     pub(crate) snapshot_key: Option<String>,
+    /// The step of the tool call it was made inside, if any.
+    pub(crate) parent_step: Option<u64>,
 }
 
 /// Names the run and counts its calls; the recorded values stay out of debug output.
@@ -255,6 +257,7 @@ fn load_call(
         content,
         unreplayable,
         snapshot_key: note.snapshot,
+        parent_step: event.parent_step_id,
     })
 }
 

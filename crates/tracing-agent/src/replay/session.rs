@@ -6,7 +6,7 @@
 //! identical calls are served in recorded order and concurrent calls are matched by
 //! `(tool, args_sha, occurrence)`, never by racing step ids.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::recording::Recording;
@@ -80,6 +80,9 @@ struct State {
     waiting: HashMap<Key, VecDeque<usize>>,
     /// The replayed calls, as they finished.
     replayed: Vec<CallSummary>,
+    /// The recorded steps whose outcome was served: the calls recorded inside them were
+    /// never made again, since the served call's body did not run.
+    served: HashSet<u64>,
 }
 
 impl Session {
@@ -94,6 +97,7 @@ impl Session {
             state: Mutex::new(State {
                 waiting,
                 replayed: Vec::new(),
+                served: HashSet::new(),
             }),
         }
     }
@@ -115,12 +119,17 @@ impl Session {
         }
         match matched.map(|i| &recorded[i]) {
             Some(call) => match &call.content {
-                Some(content) => Verdict::Serve(Answer {
-                    content: Arc::clone(content),
-                    key: call.snapshot_key.clone(),
-                    ok: call.summary.error.is_none(),
-                    recorded_step: call.summary.step,
-                }),
+                Some(content) => {
+                    if let Some(step) = call.summary.step {
+                        self.lock().served.insert(step);
+                    }
+                    Verdict::Serve(Answer {
+                        content: Arc::clone(content),
+                        key: call.snapshot_key.clone(),
+                        ok: call.summary.error.is_none(),
+                        recorded_step: call.summary.step,
+                    })
+                }
                 None => {
                     let why = call
                         .unreplayable
@@ -171,7 +180,10 @@ impl Session {
 
     /// The report, for the replayed run `run_id` that stopped with `reason`.
     pub(crate) fn report(&self, run_id: &str, reason: &StopReason) -> Report {
-        let mut replayed = self.lock().replayed.clone();
+        let (mut replayed, served_steps) = {
+            let state = self.lock();
+            (state.replayed.clone(), state.served.clone())
+        };
         replayed.sort_by_key(|call| call.step);
         let count = |how: &str| {
             replayed
@@ -180,7 +192,18 @@ impl Session {
                 .count() as u64
         };
         let (served, live, refused) = (count("served"), count("live"), count("refused"));
-        let recorded = self.recording.calls().cloned().collect();
+        let parents: HashMap<u64, u64> = self
+            .recording
+            .recorded()
+            .iter()
+            .filter_map(|call| Some((call.summary.step?, call.parent_step?)))
+            .collect();
+        let (recorded, inside_served): (Vec<_>, Vec<_>) = self
+            .recording
+            .recorded()
+            .iter()
+            .map(|call| call.summary.clone())
+            .partition(|call| !has_served_ancestor(call.step, &parents, &served_steps));
         Report {
             recorded_run: self.recording.run_id().to_owned(),
             replayed_run: run_id.to_owned(),
@@ -190,6 +213,7 @@ impl Session {
             served,
             live,
             refused,
+            inside_served: inside_served.len() as u64,
             alignment: divergence::align(recorded, replayed, CompareOutcomes::LiveOnly),
         }
     }
@@ -197,6 +221,24 @@ impl Session {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Whether a call's parent, or its parent's parent, ..., was served. Bounded by the
+/// number of recorded calls, so a log with a cycle in its parents cannot loop.
+fn has_served_ancestor(
+    step: Option<u64>,
+    parents: &HashMap<u64, u64>,
+    served: &HashSet<u64>,
+) -> bool {
+    let mut at = step.and_then(|step| parents.get(&step));
+    for _ in 0..=parents.len() {
+        match at {
+            None => return false,
+            Some(parent) if served.contains(parent) => return true,
+            Some(parent) => at = parents.get(parent),
+        }
+    }
+    false
 }
 
 fn step_text(step: Option<u64>) -> String {
