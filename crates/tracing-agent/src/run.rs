@@ -132,6 +132,9 @@ impl Run {
             otel.name = %format_args!("invoke_agent {}", OneLine(&meta.agent)),
             error.type = Empty,
             otel.status_code = Empty,
+            // Drafts of the GenAI convention (README, OpenTelemetry): why the agent loop
+            // ended, where one of the draft's values says it.
+            gen_ai.agent.finish_reason = Empty,
         );
         // Found through the span's own dispatcher: the `AgentLayer` that will write this
         // run's events, and the run this one is nested in, if any.
@@ -207,7 +210,29 @@ impl Run {
         self.span.in_scope(f)
     }
 
-    /// Runs `future` inside the run, across every `.await`.
+    /// Runs `future` inside the run, across every `.await`: the async twin of
+    /// [`in_scope`](Run::in_scope).
+    ///
+    /// [`instrument`](Run::instrument) does the same, but where `tracing::Instrument` is
+    /// imported its by-value `instrument(span)` shadows ours; `scope` has no such twin.
+    ///
+    /// ```
+    /// use tracing::Instrument as _; // imported, as it usually is
+    /// use tracing_agent::{Run, RunMeta, StopReason};
+    /// let run = Run::start(RunMeta::new("support-agent"));
+    /// let answer = run.scope(async { 40 + 2 });
+    /// # let answer = std::pin::pin!(answer)
+    /// #     .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    /// # use std::future::Future as _;
+    /// # assert_eq!(answer, std::task::Poll::Ready(42));
+    /// run.stop(StopReason::Completed);
+    /// ```
+    pub fn scope<F: Future>(&self, future: F) -> Instrumented<F> {
+        future.instrument(self.span.clone())
+    }
+
+    /// Runs `future` inside the run, across every `.await`. With `tracing::Instrument`
+    /// in scope, call [`scope`](Run::scope) instead (or write `Run::instrument(&run, fut)`).
     pub fn instrument<F: Future>(&self, future: F) -> Instrumented<F> {
         future.instrument(self.span.clone())
     }
@@ -273,7 +298,34 @@ impl Run {
             span.record("error.type", stopped.stop_reason.as_str());
             span.record("otel.status_code", "error");
         }
+        if let Some(reason) = draft_finish_reason(&stopped.stop_reason) {
+            span.record("gen_ai.agent.finish_reason", reason);
+        }
         stopped
+    }
+}
+
+/// The draft `gen_ai.agent.finish_reason` (semantic-conventions-genai PR #238, with
+/// `time_budget` from #267) for a stop reason, where one of its values fits. The rest
+/// (tool failures, errors, cancellations, drops) are told by `error.type` alone, as the
+/// draft's review asks.
+pub(crate) fn draft_finish_reason(reason: &StopReason) -> Option<&'static str> {
+    match reason {
+        StopReason::Completed => Some("completed"),
+        StopReason::MaxSteps | StopReason::MaxToolCalls => Some("max_iterations"),
+        StopReason::TimeBudget => Some("time_budget"),
+        StopReason::TokenBudget
+        | StopReason::SpendBudget
+        | StopReason::LoopDetected
+        | StopReason::Denied
+        | StopReason::Killed => Some("guardrail"),
+        StopReason::ToolTimeout
+        | StopReason::ToolError
+        | StopReason::Cancelled
+        | StopReason::Error
+        | StopReason::Panic
+        | StopReason::Dropped
+        | StopReason::Other(_) => None,
     }
 }
 
