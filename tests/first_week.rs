@@ -58,21 +58,18 @@ impl<S: Subscriber> Layer<S> for SpanMeta {
 #[test]
 fn level_and_target_set_the_tool_span_s_and_the_call_is_still_recorded() {
     let seen = SpanMeta::default();
-    let (_, capture) = {
-        let capture = common::Capture::default();
-        let subscriber = tracing_subscriber::registry()
-            .with(seen.clone())
-            .with(tracing_agent::AgentLayer::new().with_writer(capture.clone()));
-        let value = tracing::subscriber::with_default(subscriber, || {
-            let run = Run::start(RunMeta::new("agent"));
-            run.in_scope(|| {
-                lookup(7);
-                send_email("ada@example.com");
-            });
-            run.stop(StopReason::Completed);
+    let capture = common::Capture::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(seen.clone())
+        .with(tracing_agent::AgentLayer::new().with_writer(capture.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        let run = Run::start(RunMeta::new("agent"));
+        run.in_scope(|| {
+            lookup(7);
+            send_email("ada@example.com");
         });
-        (value, capture)
-    };
+        run.stop(StopReason::Completed);
+    });
     let spans = seen.0.lock().unwrap().clone();
     let tools: Vec<_> = spans
         .iter()
@@ -167,7 +164,8 @@ fn run_scope_is_not_shadowed_by_tracing_instrument() {
         let run = Run::start(RunMeta::new("agent"));
         rt.block_on(run.scope(async {
             tokio::task::yield_now().await;
-            fetch("https://example.com").await
+            // `tracing::Instrument` in use beside it.
+            fetch("https://example.com").in_current_span().await
         }));
         let run_id = run.run_id().to_owned();
         run.stop(StopReason::Completed);
