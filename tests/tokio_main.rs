@@ -17,15 +17,24 @@ fn tasks_still_running_at_exit_write_their_cancelled_calls_and_stops() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let text = std::fs::read_to_string(&path).unwrap();
-    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     assert_eq!(count("run_start"), 3, "{text}");
-    let calls: Vec<_> = events.iter().filter(|e| e["kind"] == "tool_result").collect();
+    let calls: Vec<_> = events
+        .iter()
+        .filter(|e| e["kind"] == "tool_result")
+        .collect();
     assert_eq!(calls.len(), 3, "{text}");
     assert!(calls.iter().all(|c| c["error"] == "cancelled"), "{text}");
     let stops: Vec<_> = events.iter().filter(|e| e["kind"] == "stop").collect();
     assert_eq!(stops.len(), 3, "{text}");
-    assert!(stops.iter().all(|s| s["stop_reason"] == "dropped"), "{text}");
+    assert!(
+        stops.iter().all(|s| s["stop_reason"] == "dropped"),
+        "{text}"
+    );
 }
 
 #[path = "../examples/tokio_main.rs"]
