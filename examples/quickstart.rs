@@ -66,7 +66,11 @@ fn send_email(to: &str, subject: &str) -> Result<String, EmailError> {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .fmt_fields(tracing_agent::AgentFields::default())
+                .with_writer(std::io::stderr),
+        )
         .with(AgentLayer::new())
         .init();
 

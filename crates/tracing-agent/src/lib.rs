@@ -42,6 +42,7 @@
 // Leaves: nothing of this crate below them.
 mod clock;
 mod error_class;
+mod fmt_fields;
 pub mod hash;
 mod interest;
 mod redact;
@@ -81,6 +82,7 @@ mod tool;
 mod layer;
 
 pub use error_class::ErrorClass;
+pub use fmt_fields::AgentFields;
 pub use guard::{KillFileWatch, KillSwitch, Limits, Refused, Remaining};
 pub use layer::AgentLayer;
 pub use llm::{record_llm, LlmCall, LlmRequest, LlmUsage};

@@ -149,6 +149,18 @@ impl Run {
                 ))
             })
             .flatten();
+        // The run's versions, once, for text logs: `AgentFields` leaves them off the
+        // span's part of every later line.
+        tracing::info!(
+            target: "tracing_agent::run",
+            parent: &span,
+            // Not the span's own names, which `AgentFields` leaves out.
+            agent = %OneLine(&meta.agent),
+            model = meta.model.as_deref(),
+            prompt = meta.prompt_version.as_deref(),
+            tools = meta.tools_version.as_deref(),
+            "run started"
+        );
         let (emitter, parent_run, configured) = match hooked {
             Some((emitter, parent_run, configured)) => (Some(emitter), parent_run, configured),
             // No `AgentLayer` installed (or the span is filtered out): the run still

@@ -62,6 +62,9 @@ impl LlmRequest {
 /// use tracing_agent::{LlmCall, LlmRequest, LlmUsage, Run, RunMeta, StopReason};
 /// # struct Reply { model: String, prompt_tokens: u64, completion_tokens: u64 }
 /// # fn client_chat() -> Result<Reply, String> { Ok(Reply { model: "gpt-4o-2024-08-06".into(), prompt_tokens: 1200, completion_tokens: 80 }) }
+/// # use tracing_subscriber::prelude::*;
+/// # let layer = tracing_agent::AgentLayer::new().with_writer(std::io::sink);
+/// # let _default = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
 /// let run = Run::start(RunMeta::new("support-agent"));
 /// run.in_scope(|| {
 ///     let call = LlmCall::start(LlmRequest::new("openai", "gpt-4o"));

@@ -51,6 +51,8 @@ pub fn record_llm(usage: LlmUsage) {
         tracing::Level::INFO,
         gen_ai.operation.name = "chat",
         gen_ai.request.model = %usage.model,
+        // For text logs: `AgentFields` leaves the convention's model name out.
+        model = %usage.model,
         gen_ai.usage.input_tokens = usage.input_tokens,
         gen_ai.usage.output_tokens = usage.output_tokens,
         step_id = step,
