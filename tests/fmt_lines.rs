@@ -54,6 +54,8 @@ fn lines(agent_fields: bool) -> Vec<String> {
         );
         run.in_scope(|| {
             lookup(4217);
+            // A field recorded later and left out adds nothing, not even a space.
+            tracing_agent::ToolCallId::new("call_1").in_scope(|| lookup(1));
             let span = tracing::info_span!("plan", gen_ai_like = "kept", attempt = 2);
             span.in_scope(|| tracing::warn!(otel.name = "a user's own field", "thinking"));
         });
@@ -81,6 +83,7 @@ fn lines_keep_the_run_and_step_and_say_the_versions_once() {
         [
             "INFO invoke_agent{run_id=req-7f3a}: tracing_agent::run: run started agent=support-agent model=\"gpt-4o-2024-08-06\" prompt=\"v12\" tools=\"2024-10-01\"",
             "INFO invoke_agent{run_id=req-7f3a}:execute_tool{tool=\"crm.lookup\" step_id=1}: fmt_lines: customer found region=\"eu-west\"",
+            "INFO invoke_agent{run_id=req-7f3a}:execute_tool{tool=\"crm.lookup\" step_id=2}: fmt_lines: customer found region=\"eu-west\"",
             // A user's span keeps its fields; an event field named like one of ours is
             // left out (said in `AgentFields`' docs).
             "WARN invoke_agent{run_id=req-7f3a}:plan{gen_ai_like=\"kept\" attempt=2}: fmt_lines: thinking",

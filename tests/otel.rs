@@ -154,22 +154,22 @@ fn futures_poll_once<F: std::future::Future>(future: std::pin::Pin<&mut F>) -> b
 fn every_stop_reason_sets_status_error_type_and_the_draft_finish_reason() {
     // The README's mapping, written out by hand.
     let cases = [
-        (StopReason::Completed, Some("completed")),
-        (StopReason::MaxSteps, Some("max_iterations")),
-        (StopReason::MaxToolCalls, Some("max_iterations")),
-        (StopReason::TokenBudget, Some("guardrail")),
-        (StopReason::SpendBudget, Some("guardrail")),
-        (StopReason::TimeBudget, Some("time_budget")),
-        (StopReason::LoopDetected, Some("guardrail")),
-        (StopReason::Denied, Some("guardrail")),
-        (StopReason::Killed, Some("guardrail")),
-        (StopReason::ToolTimeout, None),
-        (StopReason::ToolError, None),
-        (StopReason::Cancelled, None),
-        (StopReason::Error, None),
-        (StopReason::Panic, None),
-        (StopReason::Dropped, None),
-        (StopReason::Other("handed_off".into()), None),
+        (StopReason::Completed, "completed"),
+        (StopReason::MaxSteps, "max_iterations"),
+        (StopReason::MaxToolCalls, "max_iterations"),
+        (StopReason::TokenBudget, "max_tokens"),
+        (StopReason::SpendBudget, "spend_budget"),
+        (StopReason::TimeBudget, "time_budget"),
+        (StopReason::LoopDetected, "guardrail"),
+        (StopReason::Denied, "guardrail"),
+        (StopReason::Killed, "guardrail"),
+        (StopReason::ToolTimeout, "tool_failure"),
+        (StopReason::ToolError, "tool_failure"),
+        (StopReason::Cancelled, "cancelled"),
+        (StopReason::Error, "error"),
+        (StopReason::Panic, "error"),
+        (StopReason::Dropped, "error"),
+        (StopReason::Other("handed_off".into()), "handed_off"),
     ];
     for (reason, finish_reason) in cases {
         let (_, spans) = exported(|| {
@@ -191,7 +191,7 @@ fn every_stop_reason_sets_status_error_type_and_the_draft_finish_reason() {
         }
         assert_eq!(
             attribute(run, "gen_ai.agent.finish_reason"),
-            finish_reason.map(Value::from).as_ref(),
+            Some(&Value::from(finish_reason.to_owned())),
             "{reason}"
         );
         assert_eq!(

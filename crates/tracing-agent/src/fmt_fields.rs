@@ -4,9 +4,10 @@
 use std::fmt;
 
 use tracing::field::{Field, Visit};
+use tracing::span::Record;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::FormatFields;
+use tracing_subscriber::fmt::{FormatFields, FormattedFields};
 
 /// The fields of this crate's spans that are for OpenTelemetry (and the `run started`
 /// line) rather than for every text line: the run's versions, the convention's names and
@@ -56,6 +57,24 @@ impl<'writer> FormatFields<'writer> for AgentFields {
         };
         fields.record(&mut visitor);
         visitor.result
+    }
+
+    /// Fields recorded after the span began (`step_id`, ...): appended after a space,
+    /// unless every one of them is left out.
+    fn add_fields(
+        &self,
+        current: &'writer mut FormattedFields<Self>,
+        fields: &Record<'_>,
+    ) -> fmt::Result {
+        let mut added = String::new();
+        self.format_fields(Writer::new(&mut added), fields)?;
+        if !added.is_empty() {
+            if !current.fields.is_empty() {
+                current.fields.push(' ');
+            }
+            current.fields.push_str(&added);
+        }
+        Ok(())
     }
 }
 

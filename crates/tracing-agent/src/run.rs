@@ -132,8 +132,8 @@ impl Run {
             otel.name = %format_args!("invoke_agent {}", OneLine(&meta.agent)),
             error.type = Empty,
             otel.status_code = Empty,
-            // Drafts of the GenAI convention (README, OpenTelemetry): why the agent loop
-            // ended, where one of the draft's values says it.
+            // A draft of the GenAI convention (README, OpenTelemetry): why the agent
+            // loop ended.
             gen_ai.agent.finish_reason = Empty,
         );
         // Found through the span's own dispatcher: the `AgentLayer` that will write this
@@ -310,34 +310,29 @@ impl Run {
             span.record("error.type", stopped.stop_reason.as_str());
             span.record("otel.status_code", "error");
         }
-        if let Some(reason) = draft_finish_reason(&stopped.stop_reason) {
-            span.record("gen_ai.agent.finish_reason", reason);
-        }
+        span.record(
+            "gen_ai.agent.finish_reason",
+            draft_finish_reason(&stopped.stop_reason),
+        );
         stopped
     }
 }
 
-/// The draft `gen_ai.agent.finish_reason` (semantic-conventions-genai PR #238, with
-/// `time_budget` from #267) for a stop reason, where one of its values fits. The rest
-/// (tool failures, errors, cancellations, drops) are told by `error.type` alone, as the
-/// draft's review asks.
-pub(crate) fn draft_finish_reason(reason: &StopReason) -> Option<&'static str> {
+/// The draft `gen_ai.agent.finish_reason` (semantic-conventions-genai PR #238, values
+/// from issue #171 and PR #267) for a stop reason: the README's table. A reason with no
+/// counterpart among the draft's values is written as our own, as the draft allows.
+pub(crate) fn draft_finish_reason(reason: &StopReason) -> &str {
     match reason {
-        StopReason::Completed => Some("completed"),
-        StopReason::MaxSteps | StopReason::MaxToolCalls => Some("max_iterations"),
-        StopReason::TimeBudget => Some("time_budget"),
-        StopReason::TokenBudget
-        | StopReason::SpendBudget
-        | StopReason::LoopDetected
-        | StopReason::Denied
-        | StopReason::Killed => Some("guardrail"),
-        StopReason::ToolTimeout
-        | StopReason::ToolError
-        | StopReason::Cancelled
-        | StopReason::Error
-        | StopReason::Panic
-        | StopReason::Dropped
-        | StopReason::Other(_) => None,
+        StopReason::Completed => "completed",
+        StopReason::MaxSteps | StopReason::MaxToolCalls => "max_iterations",
+        StopReason::TokenBudget => "max_tokens",
+        StopReason::TimeBudget => "time_budget",
+        StopReason::SpendBudget => "spend_budget",
+        StopReason::LoopDetected | StopReason::Denied | StopReason::Killed => "guardrail",
+        StopReason::ToolTimeout | StopReason::ToolError => "tool_failure",
+        StopReason::Cancelled => "cancelled",
+        StopReason::Error | StopReason::Panic | StopReason::Dropped => "error",
+        StopReason::Other(reason) => reason,
     }
 }
 
