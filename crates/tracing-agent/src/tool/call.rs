@@ -45,6 +45,8 @@ struct Live {
     refused: Option<Refused>,
     /// Set by `Run::retry`: which attempt this call is.
     attempt: Option<u32>,
+    /// Set by `ToolCallId`: the id the model gave this call.
+    tool_call_id: Option<Box<str>>,
     /// Recording and replay of this call; `None` (one word, no allocation) when neither
     /// is on.
     replay: Option<Box<ReplayPart>>,
@@ -122,6 +124,10 @@ impl<'a> ToolCall<'a> {
             };
             run.admit_tool(admission, info.writes, args.digest.as_ref(), started)
         });
+        let tool_call_id = crate::scope::take_tool_call_id();
+        if let Some(id) = &tool_call_id {
+            span.record("gen_ai.tool.call.id", &**id);
+        }
         let session = writer.run().and_then(RunState::replay).cloned();
         let replay = (store.is_some() || session.is_some())
             .then(|| Box::new(ReplayPart::new(store, session, info, &args, &mut refused)));
@@ -134,6 +140,7 @@ impl<'a> ToolCall<'a> {
             started,
             refused,
             attempt: crate::scope::take_attempt(),
+            tool_call_id,
             replay,
         };
         ToolCall {
@@ -400,6 +407,7 @@ impl Live {
         event.args = self.args.stored.as_ref();
         event.hash_error = hash_error.as_deref();
         event.attempt = self.attempt;
+        event.tool_call_id = self.tool_call_id.as_deref();
         let part = self.replay.as_deref_mut();
         event.replay = part
             .as_ref()
