@@ -5,7 +5,7 @@
 //! Streams: only the tool calls of runs whose id starts with one of the two requests are
 //! kept while reading.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 
 use clap::Args;
@@ -57,6 +57,8 @@ pub(crate) fn run(
     err: &mut dyn Write,
 ) -> Result<bool, CliError> {
     let mut calls: BTreeMap<String, Vec<CallSummary>> = BTreeMap::new();
+    // (run, step) -> the step of the tool call it was made inside.
+    let mut parents: HashMap<(String, u64), u64> = HashMap::new();
     let mut started: BTreeSet<String> = BTreeSet::new();
     let wanted = |run_id: &str| run_id.starts_with(&args.run_a) || run_id.starts_with(&args.run_b);
     let skipped = args.inputs.read_events(|event: EventRecord| {
@@ -69,6 +71,9 @@ pub(crate) fn run(
             }
             EventKind::ToolResult => {
                 let run_id = run_id.to_owned();
+                if let (Some(step), Some(parent)) = (event.step_id, event.parent_step_id) {
+                    parents.insert((run_id.clone(), step), parent);
+                }
                 calls.entry(run_id).or_default().push(summary(event));
             }
             _ => {
@@ -88,6 +93,9 @@ pub(crate) fn run(
         calls
     };
     let (calls_a, calls_b) = (take(&a), take(&b));
+    let calls_a = without_calls_inside_served(calls_a, &calls_b, |step| {
+        parents.get(&(a.clone(), step)).copied()
+    });
     let alignment = align(calls_a, calls_b, CompareOutcomes::All);
     if args.json {
         let json = DiffJson {
@@ -103,6 +111,54 @@ pub(crate) fn run(
         write_human(out, &a, &b, &alignment)?;
     }
     Ok(alignment.is_match())
+}
+
+/// When `b` is a replay of `a`: the calls `a` made inside a call `b` was served (whose
+/// body did not run in `b`) were never made again, so they are left out, as the replay's
+/// own report leaves them out. Served calls pair with `a`'s by (tool, args_sha,
+/// occurrence), as the alignment pairs them.
+fn without_calls_inside_served(
+    a: Vec<CallSummary>,
+    b: &[CallSummary],
+    parent_of: impl Fn(u64) -> Option<u64>,
+) -> Vec<CallSummary> {
+    let mut occurrences: HashMap<(&str, Option<&str>), Vec<u64>> = HashMap::new();
+    for call in &a {
+        if let Some(step) = call.step {
+            occurrences
+                .entry((call.tool.as_str(), call.args_sha.as_deref()))
+                .or_default()
+                .push(step);
+        }
+    }
+    let mut seen: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+    let mut served = HashSet::new();
+    for call in b {
+        let key = (call.tool.as_str(), call.args_sha.as_deref());
+        let nth = seen.entry(key).or_default();
+        let step = occurrences.get(&key).and_then(|steps| steps.get(*nth));
+        *nth += 1;
+        if let (Some(step), Some("served")) = (step, call.replay.as_deref()) {
+            served.insert(*step);
+        }
+    }
+    if served.is_empty() {
+        return a;
+    }
+    let inside_served = |call: &CallSummary| {
+        let mut at = call.step.and_then(&parent_of);
+        // Bounded: a log whose parents form a cycle cannot loop.
+        for _ in 0..=a.len() {
+            match at {
+                None => return false,
+                Some(parent) if served.contains(&parent) => return true,
+                Some(parent) => at = parent_of(parent),
+            }
+        }
+        false
+    };
+    let kept: Vec<CallSummary> = a.iter().filter(|c| !inside_served(c)).cloned().collect();
+    kept
 }
 
 fn summary(event: EventRecord) -> CallSummary {

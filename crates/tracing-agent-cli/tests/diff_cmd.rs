@@ -87,3 +87,14 @@ fn unknown_and_ambiguous_runs_exit_2() {
         "tracing-agent diff: error: \"again\" starts 2 run ids: again-1, again-2; give more of the id\n"
     );
 }
+
+#[test]
+fn calls_made_inside_a_call_the_replay_served_are_not_missing() {
+    // nest-b served resolve_customer, so the lookup nest-a made inside it never ran.
+    let out = cli(&["diff", "nest-a", "nest-b", LOG], "");
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.ends_with("the runs match\n"), "{}", out.stdout);
+    // Against a run that ran its tools, the nested lookup counts.
+    let out = cli(&["diff", "nest-a", "again-1", LOG], "");
+    assert_eq!(out.code, Some(1));
+}
