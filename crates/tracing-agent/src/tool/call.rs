@@ -168,11 +168,12 @@ impl<'a> ToolCall<'a> {
     /// The call was refused and its body did not run: written as an error of the
     /// refusal's class (`refused:<reason>`, or `timeout`).
     pub fn refused(&mut self, refused: &Refused) {
-        if let Some(mut live) = self.live.take() {
+        if let Some(live) = &mut self.live {
             if let Some(part) = live.replay.as_mut().filter(|p| p.session.is_some()) {
                 part.note.call = Some("refused".into());
             }
             live.finish(self.span, Outcome::Err(&refused.class()));
+            self.live = None;
         }
     }
 
@@ -261,7 +262,7 @@ impl<'a> ToolCall<'a> {
     /// The call returned `value` (an `Ok` value, or a non-`Result` return).
     #[inline]
     pub fn ok<T: Serialize + ?Sized>(&mut self, value: &T) {
-        if let Some(mut live) = self.live.take() {
+        if let Some(live) = &mut self.live {
             let hashed = live.replay.as_mut().and_then(|part| part.result.take());
             let digest = match hashed {
                 Some(sha) => Some(Ok(sha)),
@@ -271,22 +272,25 @@ impl<'a> ToolCall<'a> {
                     .map(|emitter| result_digest(emitter.settings(), value)),
             };
             live.finish(self.span, Outcome::Ok(digest.as_ref()));
+            self.live = None;
         }
     }
 
     /// The call returned, and its value is not hashed (`skip_result`).
     #[inline]
     pub fn ok_unhashed(&mut self) {
-        if let Some(mut live) = self.live.take() {
+        if let Some(live) = &mut self.live {
             live.finish(self.span, Outcome::Ok(None));
+            self.live = None;
         }
     }
 
     /// The call returned an error of class `class`.
     #[inline]
     pub fn err(&mut self, class: Cow<'static, str>) {
-        if let Some(mut live) = self.live.take() {
+        if let Some(live) = &mut self.live {
             live.finish(self.span, Outcome::Err(&class));
+            self.live = None;
         }
     }
 }
@@ -294,7 +298,7 @@ impl<'a> ToolCall<'a> {
 impl Drop for ToolCall<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(mut live) = self.live.take() {
+        if let Some(live) = &mut self.live {
             let class = if std::thread::panicking() {
                 "panic"
             } else {
