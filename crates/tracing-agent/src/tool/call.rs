@@ -190,6 +190,9 @@ impl<'a> ToolCall<'a> {
     /// Records `value` (an `Ok` value, an `Err` value, or a plain return) as this call's
     /// outcome: serialized on this thread (the value is borrowed), written to the store
     /// by its background thread when the call ends.
+    // Out of line: the generated code calls it only when recording, and inlined it would
+    // grow every tool's function (and its disabled path) by a serializer.
+    #[inline(never)]
     pub fn snapshot<T: Serialize + ?Sized>(&mut self, value: &T) {
         let Some(live) = self.live.as_mut() else {
             return;
@@ -235,6 +238,8 @@ impl<'a> ToolCall<'a> {
 
     /// The outcome is not recorded, for the reason `why` (written in the event's
     /// `replay.unreplayable`, so a replay says why it cannot serve the call).
+    #[cold]
+    #[inline(never)]
     pub fn unreplayable(&mut self, why: &'static str) {
         if let Some(part) = self.live.as_mut().and_then(|live| live.replay.as_mut()) {
             if part.store.is_some() || part.session.is_none() {
@@ -245,6 +250,8 @@ impl<'a> ToolCall<'a> {
 
     /// The recorded answer cannot be restored into the tool's return type: the refusal
     /// to return instead (or, where the type cannot carry one, the body runs live).
+    #[cold]
+    #[inline(never)]
     pub fn cannot_answer(&mut self, why: &str) -> Refused {
         let tool = self.live.as_ref().map_or("", |live| live.info.name);
         if let Some(part) = self.live.as_mut().and_then(|live| live.replay.as_mut()) {

@@ -36,6 +36,8 @@ const ERROR_TYPE: &str =
 const RETURN_TYPE: &str =
     "its return type cannot be restored (it needs serde's Serialize and DeserializeOwned)";
 
+// Out of line: only a replayed run's answered calls get here.
+#[inline(never)]
 fn restore<T: DeserializeOwned>(call: &mut ToolCall<'_>, answer: &Answer) -> Result<T, Refused> {
     serde_json::from_slice(answer.json()).map_err(|error| {
         call.cannot_answer(&format!(
