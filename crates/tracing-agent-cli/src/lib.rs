@@ -15,9 +15,13 @@
 //!   table of runs.
 //! - `hash`: the `hash` command.
 //! - `runs_cmd`: the `runs` command, and its `--json` line.
+//! - `export`: the tables `export` writes and a writer for each format.
+//! - `export_cmd`: the `export` command.
 //! - `show_cmd`: the `show` command, the story of one run.
 
 mod error;
+mod export;
+mod export_cmd;
 mod filter;
 mod hash;
 mod input;
@@ -32,6 +36,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use export_cmd::ExportArgs;
 pub use runs_cmd::RunsArgs;
 pub use show_cmd::ShowArgs;
 
@@ -87,6 +92,18 @@ pub enum Command {
     /// one run's id contains them. Exits with 1 when no run matches or when several do
     /// (they are listed).
     Show(ShowArgs),
+
+    /// Write the runs (or the events) of logs as a table for SQL: a Parquet or CSV file,
+    /// or a PostgreSQL table.
+    ///
+    /// `--table runs` (the default) writes agent_runs, one row per run, with the same
+    /// numbers as `runs`; `--table events` writes agent_events, one row per event. The
+    /// columns and their types are in the README and in `sql/` (PostgreSQL and
+    /// ClickHouse DDL). A file is written beside its name and renamed into place when
+    /// complete; an existing one is replaced only with `--force`. A PostgreSQL table is
+    /// created when missing and loaded in one transaction with COPY: exporting the same
+    /// log again replaces its rows, it does not add them.
+    Export(ExportArgs),
 }
 
 impl Cli {
@@ -124,6 +141,10 @@ impl Command {
             Command::Show(args) => {
                 let result = show_cmd::run(&args, out, err);
                 error::exit(err, "show", result)
+            }
+            Command::Export(args) => {
+                let result = export_cmd::run(&args, out, err);
+                error::exit(err, "export", result)
             }
         }
     }
