@@ -75,7 +75,12 @@ mod tests {
     #[test]
     fn null_and_empty_text_differ_and_quotes_are_doubled() {
         assert_eq!(
-            line(&[Value::Null, Value::Text(""), Value::Text("a,\"b\"\nc"), Value::Int(-3)]),
+            line(&[
+                Value::Null,
+                Value::Text(""),
+                Value::Text("a,\"b\"\nc"),
+                Value::Int(-3)
+            ]),
             ",\"\",\"a,\"\"b\"\"\nc\",-3\r\n"
         );
         assert_eq!(

@@ -78,10 +78,25 @@ fn shown(config: &Config) -> String {
     format!("postgres://{user}@{host}:{port}/{db}")
 }
 
+/// `error` and its causes: the client's own text ("error connecting to server") says
+/// nothing of why without them.
+fn with_causes(error: &postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
 /// The message for `error`, which happened while doing `what` on `db` (the URL as shown).
 fn describe(error: &postgres::Error, what: &str, db: &str, user: &str) -> CliError {
     let Some(db_error) = error.as_db_error() else {
-        return CliError::failure(format!("{what} at {db}: {error}"));
+        return CliError::failure(format!(
+            "cannot {what} at {db}: {}; nothing was written",
+            with_causes(error)
+        ));
     };
     let message = db_error.message();
     let code = db_error.code();
@@ -96,7 +111,10 @@ fn describe(error: &postgres::Error, what: &str, db: &str, user: &str) -> CliErr
     } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
         format!("user \"{user}\" may not {what} at {db}: {message}")
     } else {
-        format!("cannot {what} at {db}: {message} (SQLSTATE {})", code.code())
+        format!(
+            "cannot {what} at {db}: {message} (SQLSTATE {})",
+            code.code()
+        )
     };
     CliError::failure(format!("{text}; nothing was written"))
 }
@@ -105,9 +123,8 @@ impl Database {
     /// Parses `url` and connects (without TLS; see the README), waiting at most
     /// [`CONNECT_TIMEOUT`] unless the URL sets `connect_timeout`.
     pub fn connect(url: &str) -> Result<Self, CliError> {
-        let mut config = Config::from_str(url).map_err(|error| {
-            CliError::usage(format!("--to: not a PostgreSQL URL ({error})"))
-        })?;
+        let mut config = Config::from_str(url)
+            .map_err(|error| CliError::usage(format!("--to: not a PostgreSQL URL ({error})")))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -120,7 +137,10 @@ impl Database {
             if error.as_db_error().is_some() {
                 describe(&error, "connect", &shown, &user)
             } else {
-                CliError::failure(format!("cannot reach the database at {shown}: {error}"))
+                CliError::failure(format!(
+                    "cannot reach the database at {shown}: {}",
+                    with_causes(&error)
+                ))
             }
         })?;
         Ok(Database {
@@ -180,9 +200,10 @@ impl Database {
             .map(|row| (row.get(0), row.get(1), row.get(2)))
             .collect();
         let mut problems = Vec::new();
+        let mut missing = Vec::new();
         for column in table.columns {
             match found.iter().find(|(name, ..)| name == column.name) {
-                None => problems.push(format!("column {} is missing", column.name)),
+                None => missing.push(column.name),
                 Some((_, found_type, _)) if !fits(column.kind, found_type) => {
                     problems.push(format!(
                         "column {} is {found_type}, the export writes {}",
@@ -196,6 +217,9 @@ impl Database {
                 )),
                 Some(_) => {}
             }
+        }
+        if !missing.is_empty() {
+            problems.push(format!("columns missing: {}", missing.join(", ")));
         }
         if problems.is_empty() {
             return Ok(());
@@ -232,7 +256,7 @@ impl Database {
 
     /// Merges the staged rows into `table` (a row whose key is there already replaces
     /// it: `agent_runs`; or is left out: `agent_events`, whose rows never change) and
-    /// commits. Returns how many rows were new and how many replaced.
+    /// commits. Returns how many rows were new and how many were there already.
     pub fn merge(&mut self, table: &Table) -> Result<(i64, i64), CliError> {
         let names: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
         let list = names.join(", ");
@@ -247,14 +271,16 @@ impl Database {
         } else {
             "DO NOTHING".to_owned()
         };
-        // `xmax = 0` tells a row inserted by this statement from one it updated.
+        // `xmax = 0` tells a row inserted by this statement from one it updated; a row left
+        // out by DO NOTHING is not returned, hence the count of distinct keys.
         let merge = format!(
             "WITH merged AS (\
                INSERT INTO {table} ({list}) \
                SELECT DISTINCT ON ({key}) {list} FROM {STAGING} \
                ON CONFLICT ({key}) {on_conflict} \
                RETURNING (xmax = 0) AS inserted) \
-             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) \
+             SELECT count(*) FILTER (WHERE inserted), \
+               (SELECT count(DISTINCT {key}) FROM {STAGING}) - count(*) FILTER (WHERE inserted) \
              FROM merged",
             table = table.name
         );
