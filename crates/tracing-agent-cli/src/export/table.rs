@@ -324,6 +324,100 @@ mod tests {
         );
     }
 
+    /// The column lines of a `CREATE TABLE` file: name, and the rest of the line without
+    /// its comment and trailing comma.
+    fn ddl_columns(ddl: &str) -> Vec<(String, String)> {
+        let create = ddl.find("CREATE TABLE").unwrap();
+        let open = create + ddl[create..].find('(').unwrap() + 1;
+        let body = &ddl[open..ddl.find("\n)").unwrap()];
+        body.lines()
+            .map(|line| {
+                line.split("--")
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .trim_end_matches(',')
+            })
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                let (name, rest) = line.split_once(' ').unwrap();
+                (name.to_owned(), rest.trim().to_owned())
+            })
+            .collect()
+    }
+
+    fn postgres_type(column: &Column) -> String {
+        let base = match column.kind {
+            Kind::Text => "text",
+            Kind::Int => "bigint",
+            Kind::Float => "double precision",
+            Kind::Time => "timestamptz",
+            Kind::Bool => "boolean",
+            Kind::Json => "json",
+        };
+        match column.nullable {
+            true => base.to_owned(),
+            false => format!("{base} NOT NULL"),
+        }
+    }
+
+    fn clickhouse_type(column: &Column) -> String {
+        let base = match column.kind {
+            Kind::Text | Kind::Json => "String",
+            Kind::Int => "Int64",
+            Kind::Float => "Float64",
+            Kind::Time => "DateTime64(3, 'UTC')",
+            Kind::Bool => "Bool",
+        };
+        match column.nullable {
+            true => format!("Nullable({base})"),
+            false => base.to_owned(),
+        }
+    }
+
+    /// The DDL in `sql/` is what teams load the Parquet files with: every column the
+    /// export writes, in its order, with its type and nullability.
+    #[test]
+    fn the_ddl_files_declare_the_exported_columns() {
+        let files = [
+            (
+                &RUNS,
+                include_str!("../../sql/postgres/agent_runs.sql"),
+                include_str!("../../sql/clickhouse/agent_runs.sql"),
+            ),
+            (
+                &EVENTS,
+                include_str!("../../sql/postgres/agent_events.sql"),
+                include_str!("../../sql/clickhouse/agent_events.sql"),
+            ),
+        ];
+        for (table, postgres, clickhouse) in files {
+            let expected: Vec<(String, String)> = table
+                .columns
+                .iter()
+                .map(|c| {
+                    let mut pg = postgres_type(c);
+                    if c.name == table.key {
+                        pg = pg.replace(" NOT NULL", "") + " PRIMARY KEY";
+                    }
+                    (c.name.to_owned(), pg)
+                })
+                .collect();
+            assert_eq!(ddl_columns(postgres), expected, "{}", table.name);
+            let expected: Vec<(String, String)> = table
+                .columns
+                .iter()
+                .map(|c| (c.name.to_owned(), clickhouse_type(c)))
+                .collect();
+            let found: Vec<(String, String)> = ddl_columns(clickhouse)
+                .into_iter()
+                // A dictionary encoding, not another type.
+                .map(|(n, t)| (n, t.replace("LowCardinality(String)", "String")))
+                .collect();
+            assert_eq!(found, expected, "{}", table.name);
+        }
+    }
+
     #[test]
     fn out_of_range_numbers_are_capped_and_counted() {
         let mut clamped = Clamped::default();
