@@ -1,7 +1,8 @@
 //! `--to FILE.parquet`: Apache Parquet through Arrow record batches, Snappy-compressed.
 //!
 //! Rows are gathered into batches of [`BATCH_ROWS`] and row groups close at
-//! [`ROW_GROUP_ROWS`], so memory stays bounded however long the log is.
+//! [`ROW_GROUP_ROWS`] or [`ROW_GROUP_BYTES`], so memory stays bounded however long the
+//! log is.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -20,9 +21,11 @@ use super::table::{Kind, Table, Value};
 
 /// Rows per Arrow batch handed to the writer.
 const BATCH_ROWS: usize = 8 * 1024;
-/// Rows per Parquet row group: the unit a reader skips or reads in parallel, and what
-/// the writer holds in memory before writing it out.
-const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Rows per Parquet row group, at most: the unit a reader skips or reads in parallel,
+/// and what the writer holds in memory before writing it out.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+/// Bytes of a row group, at most: events with large stored arguments reach it first.
+const ROW_GROUP_BYTES: usize = 32 * 1024 * 1024;
 
 /// The Arrow type of a column kind. Times are UTC milliseconds (Parquet's
 /// `TIMESTAMP(MILLIS, isAdjustedToUTC=true)`), read as `TIMESTAMP` by BigQuery,
@@ -106,6 +109,7 @@ impl<W: Write + Send> ParquetWriter<W> {
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
             .set_created_by(format!("tracing-agent {}", env!("CARGO_PKG_VERSION")))
             .build();
         let schema = schema(table);
