@@ -314,6 +314,17 @@ fn an_existing_output_is_kept_unless_forced() {
         .unwrap()
         .starts_with("run_id,created_at,"));
     assert_eq!(listing(dir.path()), ["runs.csv"]);
+    // Made as any file the user writes (0666 less the umask), not private (0600) as a
+    // temporary file is.
+    use std::os::unix::fs::PermissionsExt;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let umask = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Umask:"))
+        .map(|mask| u32::from_str_radix(mask.trim(), 8).unwrap())
+        .unwrap();
+    let mode = std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o666 & !umask, "{mode:o}");
 }
 
 #[test]

@@ -133,6 +133,27 @@ fn the_seed_alert_finds_exactly_the_incident_hours_and_exports_are_idempotent() 
     assert_eq!(row.get::<_, &str>(9), stop["stop_reason"]);
     assert!(row.get::<_, bool>(10));
 
+    // The CSV export loads into the same table with PostgreSQL's own CSV reader, and
+    // holds exactly the same rows: NULL apart from empty, every number and time exact.
+    let csv = dir.path().join("runs.csv");
+    let done = export(&[spread, "--to", csv.to_str().unwrap()]);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    cluster.execute("postgres", "CREATE DATABASE fromcsv");
+    cluster.execute("fromcsv", include_str!("../sql/postgres/agent_runs.sql"));
+    let mut from_csv = cluster.admin("fromcsv").unwrap();
+    let mut copy = from_csv
+        .copy_in("COPY agent_runs FROM STDIN (FORMAT csv, HEADER true)")
+        .unwrap();
+    std::io::Write::write_all(&mut copy, &std::fs::read(&csv).unwrap()).unwrap();
+    copy.finish().unwrap();
+    let digest =
+        "SELECT count(*), md5(string_agg(t::text, E'\\n' ORDER BY run_id)) FROM agent_runs t";
+    let digest_of = |client: &mut postgres::Client| -> (i64, String) {
+        let row = client.query_one(digest, &[]).unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(digest_of(&mut from_csv), digest_of(&mut client));
+
     // The same log again: one row per run still, each replaced by itself.
     let again = export(&[spread, "--to", &url]);
     assert_eq!(again.code, Some(0), "{}", again.stderr);

@@ -1,7 +1,7 @@
 -- One row per event, as `tracing-agent export --table events` writes it (it runs this
 -- file when the table is missing). Columns that do not apply to an event's kind are NULL.
 CREATE TABLE IF NOT EXISTS agent_events (
-    event_id        text PRIMARY KEY,      -- `tracing-agent hash` of the event's JSON
+    event_id        text PRIMARY KEY,      -- sha24 of the event's canonical JSON (its known keys)
     run_id          text,                  -- NULL: a tool call outside any run
     kind            text NOT NULL,         -- run_start, tool_result, llm_result, stop, guard, budget_warning
     ts              timestamptz NOT NULL,  -- when the event was written

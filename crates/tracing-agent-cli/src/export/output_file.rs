@@ -34,16 +34,22 @@ impl OutputFile {
             _ => Path::new("."),
         };
         let name = path.file_name().map(|name| name.to_string_lossy());
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.as_deref().unwrap_or("export")))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|error| {
-                CliError::failure(format!(
-                    "cannot create a file in {}: {error}",
-                    dir.display()
-                ))
-            })?;
+        let prefix = format!(".{}.", name.as_deref().unwrap_or("export"));
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // A temporary file is private (0600); the output is a file like any the user
+        // writes, so it gets what the umask leaves of 0666, as `> runs.csv` would.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir).map_err(|error| {
+            CliError::failure(format!(
+                "cannot create a file in {}: {error}",
+                dir.display()
+            ))
+        })?;
         Ok(OutputFile {
             path: path.to_owned(),
             temp,

@@ -211,8 +211,8 @@ pub(crate) fn run_row<'a>(run: &'a RunSummary, clamped: &mut Clamped) -> Vec<Val
     ]
 }
 
-/// The `event_id` of `event`: the `sha24` of its canonical JSON, as
-/// `tracing-agent hash` computes it for the event's line, so the same event exported
+/// The `event_id` of `event`: the `sha24` of its canonical JSON over the keys the schema
+/// knows (as `tracing-agent hash` computes it for that JSON), so the same event exported
 /// twice has the same key.
 pub(crate) fn event_id(event: &EventRecord) -> String {
     match sha24(event) {
