@@ -238,6 +238,20 @@ fn a_database_that_refuses_is_a_clear_error_and_left_as_it_was() {
         "database \"nope\" does not exist",
     );
 
+    // A log that fails to read after rows were already sent (a directory): the
+    // transaction is rolled back, the table it created with it.
+    let unreadable = tempfile::tempdir().unwrap();
+    let unreadable = unreadable.path().to_str().unwrap();
+    cluster.execute("postgres", "CREATE DATABASE halfway");
+    let run = export(&[AGENT_LOG, unreadable, "--to", &cluster.admin_url("halfway")]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("cannot read {unreadable}: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(!exists(&cluster, "halfway", "agent_runs"));
+
     // A read-only database.
     cluster.execute("postgres", "CREATE DATABASE ro");
     cluster.execute(

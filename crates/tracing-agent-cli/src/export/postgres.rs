@@ -22,6 +22,9 @@ use crate::error::CliError;
 /// How long connecting may take when the URL sets no `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the export waits for a lock on its table.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The staging table rows are copied into before they are merged.
 const STAGING: &str = "tracing_agent_export_staging";
 
@@ -162,8 +165,14 @@ impl Database {
     /// Opens the transaction, creates `table` if it is missing, checks that it fits the
     /// rows, and creates the staging table.
     pub fn prepare(&mut self, table: &Table) -> Result<(), CliError> {
+        // Another session holding a lock on the table makes the export wait at most this
+        // long, then fail with PostgreSQL's "lock timeout", rather than hang.
+        let begin = format!(
+            "BEGIN; SET LOCAL lock_timeout = '{}s'",
+            LOCK_TIMEOUT.as_secs()
+        );
         self.client
-            .batch_execute("BEGIN")
+            .batch_execute(&begin)
             .map_err(|e| self.fail(&e, "begin a transaction"))?;
         let create = format!("create the table {}", table.name);
         self.client
