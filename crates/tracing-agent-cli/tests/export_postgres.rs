@@ -224,6 +224,19 @@ fn a_database_that_refuses_is_a_clear_error_and_left_as_it_was() {
     let Some(cluster) = PgCluster::start() else {
         return;
     };
+    // Over the Unix socket, for a start: it works, and says where it wrote.
+    cluster.execute("postgres", "CREATE DATABASE viasocket");
+    let run = export(&[AGENT_LOG, "--to", &cluster.socket_url("viasocket")]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "exported 5 runs into agent_runs at postgres://tester@{}:{}/viasocket: 5 new, 0 replaced\n",
+            cluster.socket_dir().display(),
+            cluster.port
+        )
+    );
+
     // A wrong password: said as such, and the password tried is not repeated.
     let wrong = cluster.url(pg_cluster::ADMIN, "not-the-password", "postgres");
     let stderr = fails(

@@ -174,6 +174,21 @@ impl PgCluster {
         format!("postgres://{user}:{password}@127.0.0.1:{}/{db}", self.port)
     }
 
+    /// The superuser's URL for database `db` over the Unix socket in the cluster's
+    /// directory.
+    pub fn socket_url(&self, db: &str) -> String {
+        format!(
+            "postgres://{ADMIN}:{ADMIN_PASSWORD}@/{db}?host={}&port={}",
+            self.dir.path().display(),
+            self.port
+        )
+    }
+
+    /// The directory of the Unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The superuser's URL for database `db`.
     pub fn admin_url(&self, db: &str) -> String {
         self.url(ADMIN, ADMIN_PASSWORD, db)
