@@ -40,6 +40,18 @@ impl Inputs {
         &self,
         mut on_event: impl FnMut(EventRecord),
     ) -> Result<Skipped, CliError> {
+        self.try_read_events(|event| {
+            on_event(event);
+            Ok(())
+        })
+    }
+
+    /// [`Inputs::read_events`] for a consumer that can fail: its first error stops the
+    /// reading and is returned.
+    pub(crate) fn try_read_events(
+        &self,
+        mut on_event: impl FnMut(EventRecord) -> Result<(), CliError>,
+    ) -> Result<Skipped, CliError> {
         let mut skipped = Skipped::default();
         let inputs = self.open(&mut skipped.repeated)?;
         let total = inputs.iter().map(|input| input.len).sum::<Option<u64>>();
@@ -54,7 +66,7 @@ impl Inputs {
                 progress.advance(events.bytes_read() - counted);
                 counted = events.bytes_read();
                 match item {
-                    Item::Event(event) => on_event(event),
+                    Item::Event(event) => on_event(event)?,
                     Item::Skipped(line) => skipped.add(&name, line.line_no, &line.reason),
                 }
             }

@@ -15,12 +15,16 @@
 //!   table of runs.
 //! - `hash`: the `hash` command.
 //! - `runs_cmd`: the `runs` command, and its `--json` line.
+//! - `export`: the tables `export` writes and a writer for each format.
+//! - `export_cmd`: the `export` command.
 //! - `show_cmd`: the `show` command, the story of one run.
 //! - `diff_cmd`: the `diff` command, two runs aligned with replay's divergence codes.
 //! - `snapshots_cmd`: the `snapshots` command: verify, gc, report and pin a replay store.
 
 mod diff_cmd;
 mod error;
+mod export;
+mod export_cmd;
 mod filter;
 mod hash;
 mod input;
@@ -37,6 +41,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use diff_cmd::DiffArgs;
+pub use export_cmd::ExportArgs;
 pub use runs_cmd::RunsArgs;
 pub use show_cmd::ShowArgs;
 pub use snapshots_cmd::SnapshotsArgs;
@@ -105,6 +110,17 @@ pub enum Command {
 
     /// Verify, garbage-collect, report or pin a replay snapshot store.
     Snapshots(SnapshotsArgs),
+    /// Write the runs (or the events) of logs as a table for SQL: a Parquet or CSV file,
+    /// or a PostgreSQL table.
+    ///
+    /// `--table runs` (the default) writes agent_runs, one row per run, with the same
+    /// numbers as `runs`; `--table events` writes agent_events, one row per event. The
+    /// columns and their types are in the README and in `sql/` (PostgreSQL and
+    /// ClickHouse DDL). A file is written beside its name and renamed into place when
+    /// complete; an existing one is replaced only with `--force`. A PostgreSQL table is
+    /// created when missing and loaded in one transaction with COPY: exporting the same
+    /// log again replaces its rows, it does not add them.
+    Export(ExportArgs),
 }
 
 impl Cli {
@@ -159,6 +175,10 @@ impl Command {
                 Ok(false) => ExitCode::from(1),
                 Err(error) => error::exit(err, "snapshots", Err(error)),
             },
+            Command::Export(args) => {
+                let result = export_cmd::run(&args, out, err);
+                error::exit(err, "export", result)
+            }
         }
     }
 }
