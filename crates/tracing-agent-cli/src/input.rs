@@ -32,6 +32,11 @@ struct Input {
 }
 
 impl Inputs {
+    /// Inputs given other than as positional arguments (`drift --baseline FILE...`).
+    pub(crate) fn of(files: Vec<String>) -> Self {
+        Inputs { files }
+    }
+
     /// Reads every input in order and calls `on_event` for each event. Every file is
     /// opened before any is read, so a typo in the last name fails at once rather than
     /// after minutes of reading. A file given again (by the same name, or another name
