@@ -1,13 +1,13 @@
 //! The event logs a command reads: the `FILE...` arguments, opened, and read through
-//! the library's [`EventReader`] with a progress indicator, the lines that are not
-//! events gathered into one warning.
+//! the library's `EventReader` on every core (`parallel_read`) with a progress
+//! indicator, the lines that are not events gathered into one warning.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
 use clap::Args;
-use tracing_agent::read::{EventReader, Item};
+use tracing_agent::read::Item;
 use tracing_agent::EventRecord;
 
 use crate::error::CliError;
@@ -27,7 +27,7 @@ pub(crate) struct Inputs {
 /// An input, opened.
 struct Input {
     name: String,
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     len: Option<u64>,
 }
 
@@ -51,19 +51,15 @@ impl Inputs {
         let mut progress = Progress::new(total);
         for input in inputs {
             let name = input.name;
-            let mut events = EventReader::new(input.reader);
-            let mut counted = 0;
-            while let Some(item) = events.next() {
-                let item = item
-                    .map_err(|error| CliError::failure(format!("cannot read {name}: {error}")))?;
-                progress.advance(events.bytes_read() - counted);
-                counted = events.bytes_read();
-                match item {
+            crate::parallel_read::read_items(
+                input.reader,
+                |item| match item {
                     Item::Event(event) => on_event(event),
                     Item::Skipped(line) => skipped.add(&name, line.line_no, &line.reason),
-                }
-            }
-            progress.advance(events.bytes_read() - counted);
+                },
+                |bytes| progress.advance(bytes),
+            )
+            .map_err(|error| CliError::failure(format!("cannot read {name}: {error}")))?;
         }
         progress.finish();
         Ok(skipped)

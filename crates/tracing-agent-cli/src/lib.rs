@@ -8,6 +8,7 @@
 //! - `input`: the `FILE...` arguments, each file read once through the library's reader
 //!   with a progress indicator, and the warnings about files given twice and the one
 //!   about the lines that are not events.
+//! - `parallel_read`: one input parsed on every core, its items handed over in order.
 //! - `filter`: the options that select runs (`--since`, `--agent`, ...) and applying them.
 //! - `progress`: the progress indicator on stderr.
 //! - `summary`: the data model: one run summed up from its events, numbers and no format.
@@ -28,6 +29,7 @@ mod error;
 mod filter;
 mod hash;
 mod input;
+mod parallel_read;
 mod progress;
 mod quantile;
 mod render;
