@@ -41,6 +41,9 @@ struct Block {
 struct Parsed {
     bytes: u64,
     items: Vec<Item>,
+    /// What ended reading the block early: only a line without a newline past the
+    /// give-up size, which no block holds; passed on all the same.
+    error: Option<io::Error>,
 }
 
 /// What the splitter leaves when a line is too long for a block: the bytes read of it
@@ -78,11 +81,16 @@ pub(crate) fn read_items(
 
         let mut waiting: BTreeMap<u64, Parsed> = BTreeMap::new();
         let mut next = 0;
-        for (seq, parsed) in parsed_rx.iter() {
+        // By value: an early return drops the receiver, so that no worker waits for ever
+        // to hand over a block, and the scope can end.
+        for (seq, parsed) in parsed_rx {
             waiting.insert(seq, parsed);
             while let Some(parsed) = waiting.remove(&next) {
                 next += 1;
                 parsed.items.into_iter().for_each(&mut on_item);
+                if let Some(error) = parsed.error {
+                    return Err(error);
+                }
                 on_bytes(parsed.bytes);
                 // The splitter may be gone (end of input): then no ticket is wanted.
                 let _ = ticket_tx.send(());
@@ -186,16 +194,17 @@ fn parse_blocks(blocks: &Mutex<Receiver<Block>>, parsed: SyncSender<(u64, Parsed
             return;
         };
         let mut items = Vec::with_capacity(bytes.len() / 256);
+        let mut error = None;
         for item in EventReader::new(bytes.as_slice()) {
-            // Reading a slice fails only on a line without a newline past the give-up
-            // size, which no block holds (the splitter keeps those lines for itself).
-            if let Ok(item) = item {
-                items.push(renumbered(item, first_line));
+            match item {
+                Ok(item) => items.push(renumbered(item, first_line)),
+                Err(failed) => error = Some(failed),
             }
         }
         let done = Parsed {
             bytes: bytes.len() as u64,
             items,
+            error,
         };
         if parsed.send((seq, done)).is_err() {
             return;
