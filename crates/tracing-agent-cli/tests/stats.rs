@@ -284,3 +284,33 @@ fn bad_input_is_said_and_fails() {
     let usage = cli(&["stats", "--by", "week", STATS_LOG], "");
     assert_eq!(usage.code, Some(2));
 }
+
+#[test]
+fn a_log_rotated_across_files_is_one_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read_to_string(STATS_LOG).unwrap();
+    // Cut after run-a's second tool call: its LLM call and stop are in the newer file.
+    let cut = whole.find(r#"{"run_id":"run-a","kind":"llm_result""#).unwrap();
+    let older = dir.path().join("events.1.jsonl");
+    let newer = dir.path().join("events.jsonl");
+    std::fs::write(&older, &whole[..cut]).unwrap();
+    std::fs::write(&newer, &whole[cut..]).unwrap();
+    let (older, newer) = (older.to_str().unwrap(), newer.to_str().unwrap());
+    let rotated = cli(&["stats", "--json", older, newer], "");
+    assert_eq!(rotated.code, Some(0), "{}", rotated.stderr);
+    let lines = json_lines(&rotated.stdout);
+    assert_close(&lines[0], &day_one(), "day 1");
+    assert_close(&lines[3], &all_days(), "all");
+
+    // Newest first, run-a's stop comes before its first events: they are late, left out
+    // and said.
+    let reversed = cli(&["stats", "--json", newer, older], "");
+    assert_eq!(reversed.code, Some(0), "{}", reversed.stderr);
+    assert!(
+        reversed.stderr.contains(
+            "warning: 3 events came after their run's stop (a rotated file given after a later one?) and were left out; give the files oldest first"
+        ),
+        "{}",
+        reversed.stderr
+    );
+}
