@@ -231,7 +231,7 @@ fn read(
         }
     };
     let skipped = inputs.read_events(|event| {
-        if let Some(run) = collector.add(&event) {
+        if let Some(run) = collector.add(event) {
             fold(run, periods);
         }
     })?;

@@ -43,7 +43,7 @@ impl Inputs {
     /// of the same path) is read only the first time, and said in the warnings.
     pub(crate) fn read_events(
         &self,
-        mut on_event: impl FnMut(EventRecord),
+        mut on_event: impl FnMut(&EventRecord),
     ) -> Result<Skipped, CliError> {
         let mut skipped = Skipped::default();
         let inputs = self.open(&mut skipped.repeated)?;

@@ -103,7 +103,7 @@ pub(crate) fn run(
         fold_into(buckets, run, &filter, args);
     };
     let skipped = args.inputs.read_events(|event| {
-        if let Some(run) = collector.add(&event) {
+        if let Some(run) = collector.add(event) {
             fold(run, &mut buckets);
         }
     })?;

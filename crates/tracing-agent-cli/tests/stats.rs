@@ -290,7 +290,9 @@ fn a_log_rotated_across_files_is_one_log() {
     let dir = tempfile::tempdir().unwrap();
     let whole = std::fs::read_to_string(STATS_LOG).unwrap();
     // Cut after run-a's second tool call: its LLM call and stop are in the newer file.
-    let cut = whole.find(r#"{"run_id":"run-a","kind":"llm_result""#).unwrap();
+    let cut = whole
+        .find(r#"{"run_id":"run-a","kind":"llm_result""#)
+        .unwrap();
     let older = dir.path().join("events.1.jsonl");
     let newer = dir.path().join("events.jsonl");
     std::fs::write(&older, &whole[..cut]).unwrap();
