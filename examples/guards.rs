@@ -88,7 +88,7 @@ fn describe(label: &str, stopped: &Stopped) {
         stopped.usage.tool_errors,
         stopped.usage.llm_calls,
         stopped.usage.input_tokens + stopped.usage.output_tokens,
-        stopped.usage.spend_usd,
+        stopped.usage.spend_usd.unwrap_or(0.0),
     );
 }
 

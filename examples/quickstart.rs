@@ -7,7 +7,10 @@
 //! ```
 
 use serde::Serialize;
-use tracing_agent::{agent_tool, AgentLayer, ErrorClass, LlmUsage, Run, RunMeta, StopReason};
+use tracing_agent::{
+    agent_tool, AgentLayer, ErrorClass, LlmCall, LlmRequest, LlmUsage, Run, RunMeta, StopReason,
+    ToolCallId,
+};
 use tracing_subscriber::prelude::*;
 
 /// A CRM client: not hashed (`skip(client)`), and not `Serialize` at all.
@@ -63,10 +66,29 @@ fn send_email(to: &str, subject: &str) -> Result<String, EmailError> {
     Ok("msg-0001".to_owned())
 }
 
+/// The model's turn (pretends to ask it): one LLM call, a timed step of its own.
+async fn ask_model() {
+    let call = LlmCall::start(LlmRequest::new("openai", "gpt-4o"));
+    call.scope(tokio::time::sleep(std::time::Duration::from_millis(20)))
+        .await;
+    call.finish(
+        LlmUsage::new("gpt-4o-2024-08-06", 1200, 350)
+            .cached_input_tokens(1024)
+            .finish_reasons(["tool_calls"])
+            .spend_usd(0.0042),
+    );
+}
+
+// The events go straight to stdout (no background writer), so `#[tokio::main]` loses
+// nothing here; with a file output, see `examples/tokio_main.rs`.
 #[tokio::main]
 async fn main() {
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .fmt_fields(tracing_agent::AgentFields::default())
+                .with_writer(std::io::stderr),
+        )
         .with(AgentLayer::new())
         .init();
 
@@ -78,10 +100,8 @@ async fn main() {
     );
     let client = CrmClient { region: "eu-west" };
     let outcome = run
-        .instrument(async {
-            tracing_agent::record_llm(
-                LlmUsage::new("gpt-4o-2024-08-06", 1200, 350).spend_usd(0.0042),
-            );
+        .scope(async {
+            ask_model().await;
             let customer = lookup(&client, 4217).await.ok()?;
             let status = http_get("https://status.example.com/orders/4217".into()).await;
             if let Err(HttpError::RateLimited { retry_after_s }) = status {
@@ -90,7 +110,10 @@ async fn main() {
                     "order status unavailable, answering without it"
                 );
             }
-            send_email(&customer.email, "About your order").ok()
+            // The id the model gave this tool call, for joining to the provider's logs.
+            ToolCallId::new("call_8Hq2")
+                .in_scope(|| send_email(&customer.email, "About your order"))
+                .ok()
         })
         .await;
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use common::Capture;
 use serde::Serialize;
 use serde_json::{json, Value};
-use tracing_agent::config::{Config, Field, Output, WhenFull};
+use tracing_agent::config::{Config, Field, Output, Tokens, WhenFull};
 use tracing_agent::metrics::Tracked;
 use tracing_agent::{
     agent_tool, record_llm, AgentLayer, LlmUsage, Run, RunMeta, StopReason, REDACTED,
@@ -350,10 +350,80 @@ fn pricing_parses_per_model() {
     let models: BTreeMap<_, _> = config
         .pricing
         .iter()
-        .map(|(model, price)| (model.as_str(), price.spend_usd(1_000_000, 1_000_000)))
+        .map(|(model, price)| {
+            let tokens = Tokens {
+                input: 1_000_000,
+                output: 1_000_000,
+                ..Tokens::default()
+            };
+            (model.as_str(), price.spend_usd(&tokens))
+        })
         .collect();
     assert_eq!(models["gpt-4o-2024-08-06"], 12.5);
     assert_eq!(models["claude-3.5"], 18.0);
+}
+
+/// A family price by prefix: the exact name first, then the longest `prefix*`; a model
+/// no entry covers has no price.
+#[test]
+fn a_price_matches_the_exact_name_then_the_longest_prefix() {
+    let config = Config::from_yaml_str(concat!(
+        "pricing:\n",
+        "  \"gpt-4o*\": {input_usd_per_million: 2.5, output_usd_per_million: 10}\n",
+        "  \"gpt-4o-mini*\": {input_usd_per_million: 0.15, output_usd_per_million: 0.6}\n",
+        "  gpt-4o-2024-05-13: {input_usd_per_million: 5, output_usd_per_million: 15}\n",
+    ))
+    .unwrap();
+    let input_rate = |model: &str| config.price(model).map(|p| p.input_usd_per_million);
+    assert_eq!(input_rate("gpt-4o-2024-08-06"), Some(2.5));
+    assert_eq!(input_rate("gpt-4o"), Some(2.5));
+    assert_eq!(input_rate("gpt-4o-mini-2024-07-18"), Some(0.15));
+    assert_eq!(input_rate("gpt-4o-mini"), Some(0.15));
+    assert_eq!(input_rate("gpt-4o-2024-05-13"), Some(5.0));
+    assert_eq!(input_rate("gpt-4"), None);
+    assert_eq!(input_rate("o1"), None);
+}
+
+/// Cached input and reasoning output at their own rates, the rest at the plain ones; a
+/// rate not set falls back to the plain one; counts larger than their totals are capped.
+#[test]
+fn cached_and_reasoning_tokens_are_billed_at_their_rates() {
+    let config = Config::from_yaml_str(concat!(
+        "pricing:\n",
+        "  o3: {input_usd_per_million: 2, output_usd_per_million: 8, cached_input_usd_per_million: 0.5, reasoning_usd_per_million: 4}\n",
+        "  plain: {input_usd_per_million: 2, output_usd_per_million: 8}\n",
+    ))
+    .unwrap();
+    let tokens = Tokens {
+        input: 1_000_000,
+        cached_input: 600_000,
+        output: 500_000,
+        reasoning: 200_000,
+    };
+    // By hand: 0.4M x $2 + 0.6M x $0.5 + 0.3M x $8 + 0.2M x $4 = 0.8 + 0.3 + 2.4 + 0.8.
+    let o3 = config.price("o3").unwrap().spend_usd(&tokens);
+    assert!((o3 - 4.3).abs() < 1e-12, "{o3}");
+    // Without the two rates: 1M x $2 + 0.5M x $8.
+    let plain = config.price("plain").unwrap().spend_usd(&tokens);
+    assert!((plain - 6.0).abs() < 1e-12, "{plain}");
+    let overcounted = Tokens {
+        input: 100,
+        cached_input: 1_000,
+        output: 10,
+        reasoning: 1_000,
+    };
+    // All input cached (100 x $0.5), all output reasoning (10 x $4), per million.
+    let capped = config.price("o3").unwrap().spend_usd(&overcounted);
+    assert!((capped - 90.0 / 1e6).abs() < 1e-15, "{capped}");
+    let refused = Config::from_yaml_str(
+        "pricing:\n  m: {input_usd_per_million: 1, output_usd_per_million: 1, cached_input_usd_per_million: -1}\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("a price must be a finite number >= 0"),
+        "{refused}"
+    );
 }
 
 #[test]

@@ -43,7 +43,7 @@ fn scrape(metrics: Metrics) -> String {
                 lookup(2).unwrap();
                 http_get("https://crm.example/").unwrap_err();
                 tracing_agent::record_llm(LlmUsage::new("gpt-4o", 1200, 350).spend_usd(0.004));
-                tracing_agent::record_llm(LlmUsage::new("gpt-4o", 800, 200));
+                tracing_agent::record_llm(LlmUsage::new("gpt-4o", 800, 200).spend_usd(0.0));
             });
             run.stop(StopReason::LoopDetected);
         })

@@ -25,7 +25,9 @@ fn a_newline_in_run_id_or_agent_forges_no_fmt_line() {
         run.stop(StopReason::Completed);
     });
     let text = text.text();
-    assert_eq!(text.lines().count(), 1, "{text}");
+    // The run's `run started` line and the event inside it: two lines, not more.
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains(r#"run started agent=agent\n2024"#), "{text}");
     assert!(
         !text.lines().any(|line| line.starts_with("2024-01-01")),
         "{text}"

@@ -11,8 +11,8 @@ use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use tracing_agent::{
-    agent_tool, record_llm, AgentLayer, ErrorClass, Limits, LlmUsage, Refused, Run, RunMeta,
-    StopReason,
+    agent_tool, record_llm, AgentLayer, ErrorClass, Limits, LlmCall, LlmRequest, LlmUsage, Refused,
+    Run, RunMeta, StopReason, ToolCallId,
 };
 use tracing_subscriber::prelude::*;
 
@@ -148,25 +148,50 @@ fn futures_poll_once<F: std::future::Future>(future: std::pin::Pin<&mut F>) -> b
     future.poll(&mut cx).is_ready()
 }
 
+/// Every stop reason: `completed` is the only success; the rest set `error.type` to the
+/// reason and the error status; the draft finish reason follows the README's table.
 #[test]
-fn a_run_that_did_not_complete_looks_failed_with_its_reason() {
-    let reasons = [
-        StopReason::ToolError,
-        StopReason::Panic,
-        StopReason::TimeBudget,
-        StopReason::Cancelled,
-        StopReason::Other("handed_off".into()),
+fn every_stop_reason_sets_status_error_type_and_the_draft_finish_reason() {
+    // The README's mapping, written out by hand.
+    let cases = [
+        (StopReason::Completed, "completed"),
+        (StopReason::MaxSteps, "max_iterations"),
+        (StopReason::MaxToolCalls, "max_iterations"),
+        (StopReason::TokenBudget, "max_tokens"),
+        (StopReason::SpendBudget, "spend_budget"),
+        (StopReason::TimeBudget, "time_budget"),
+        (StopReason::LoopDetected, "guardrail"),
+        (StopReason::Denied, "guardrail"),
+        (StopReason::Killed, "guardrail"),
+        (StopReason::ToolTimeout, "tool_failure"),
+        (StopReason::ToolError, "tool_failure"),
+        (StopReason::Cancelled, "cancelled"),
+        (StopReason::Error, "error"),
+        (StopReason::Panic, "error"),
+        (StopReason::Dropped, "error"),
+        (StopReason::Other("handed_off".into()), "handed_off"),
     ];
-    for reason in reasons {
+    for (reason, finish_reason) in cases {
         let (_, spans) = exported(|| {
             let run = Run::start(RunMeta::new("agent"));
             run.stop(reason.clone())
         });
         let run = named(&spans, "invoke_agent agent")[0];
-        assert_eq!(run.status, Status::error(""), "{reason}");
+        assert_eq!(run.span_kind, SpanKind::Internal, "{reason}");
+        if reason == StopReason::Completed {
+            assert_eq!(run.status, Status::Unset);
+            assert_eq!(attribute(run, "error.type"), None);
+        } else {
+            assert_eq!(run.status, Status::error(""), "{reason}");
+            assert_eq!(
+                attribute(run, "error.type"),
+                Some(&Value::from(reason.as_str().to_owned())),
+                "{reason}"
+            );
+        }
         assert_eq!(
-            attribute(run, "error.type"),
-            Some(&Value::from(reason.as_str().to_owned())),
+            attribute(run, "gen_ai.agent.finish_reason"),
+            Some(&Value::from(finish_reason.to_owned())),
             "{reason}"
         );
         assert_eq!(
@@ -174,6 +199,80 @@ fn a_run_that_did_not_complete_looks_failed_with_its_reason() {
             Some(&Value::from(reason.as_str().to_owned()))
         );
     }
+}
+
+/// An LLM call is a `chat {model}` span under the run, with the GenAI attributes typed
+/// as the convention types them; a failed one looks failed.
+#[test]
+fn an_llm_call_is_a_chat_span_with_typed_usage_and_cost() {
+    let (_, spans) = exported(|| {
+        let run = Run::start(RunMeta::new("agent"));
+        run.in_scope(|| {
+            let call = LlmCall::start(LlmRequest::new("openai", "gpt-4o"));
+            call.finish(
+                LlmUsage::new("gpt-4o-2024-08-06", 1200, 80)
+                    .cached_input_tokens(1024)
+                    .reasoning_tokens(0)
+                    .finish_reasons(["stop", "length"])
+                    .spend_usd(0.0031),
+            );
+            LlmCall::start(
+                LlmRequest::new("anthropic", "claude-sonnet-4").operation("generate_content"),
+            )
+            .fail("RateLimited");
+        });
+        run.stop(StopReason::Completed);
+    });
+    let run = named(&spans, "invoke_agent agent")[0];
+    let chat = named(&spans, "chat gpt-4o")[0];
+    assert_eq!(chat.span_kind, SpanKind::Internal);
+    assert_eq!(chat.parent_span_id, run.span_context.span_id());
+    assert_eq!(chat.status, Status::Unset);
+    let expected = [
+        ("gen_ai.operation.name", Value::from("chat")),
+        ("gen_ai.provider.name", Value::from("openai")),
+        ("gen_ai.request.model", Value::from("gpt-4o")),
+        ("gen_ai.response.model", Value::from("gpt-4o-2024-08-06")),
+        ("gen_ai.response.finish_reasons", Value::from("stop,length")),
+        ("gen_ai.usage.input_tokens", Value::I64(1200)),
+        ("gen_ai.usage.output_tokens", Value::I64(80)),
+        ("gen_ai.usage.cache_read.input_tokens", Value::I64(1024)),
+        ("gen_ai.usage.reasoning.output_tokens", Value::I64(0)),
+        ("gen_ai.usage.cost.amount", Value::F64(0.0031)),
+        ("gen_ai.usage.cost.currency", Value::from("USD")),
+        ("gen_ai.usage.cost.source", Value::from("provider")),
+        ("step_id", Value::I64(1)),
+    ];
+    for (key, value) in &expected {
+        assert_eq!(attribute(chat, key), Some(value), "{key}");
+    }
+    assert_eq!(attribute(chat, "error.type"), None);
+    let failed = named(&spans, "generate_content claude-sonnet-4")[0];
+    assert_eq!(failed.status, Status::error(""));
+    assert_eq!(
+        attribute(failed, "error.type"),
+        Some(&Value::from("RateLimited"))
+    );
+    assert_eq!(
+        attribute(failed, "gen_ai.usage.cost.amount"),
+        None,
+        "unknown, not 0"
+    );
+}
+
+/// The model's id for a tool call reaches the tool's span.
+#[test]
+fn a_tool_call_id_is_the_span_s_gen_ai_tool_call_id() {
+    let (_, spans) = exported(|| {
+        let run = Run::start(RunMeta::new("agent"));
+        run.in_scope(|| ToolCallId::new("call_8Hq2").in_scope(|| http_get(false).unwrap()));
+        run.stop(StopReason::Completed);
+    });
+    let tool = named(&spans, "execute_tool http.get")[0];
+    assert_eq!(
+        attribute(tool, "gen_ai.tool.call.id"),
+        Some(&Value::from("call_8Hq2"))
+    );
 }
 
 #[test]

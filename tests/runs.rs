@@ -78,8 +78,11 @@ fn run_start_carries_versions_and_stop_carries_usage() {
     let stop = &events[4];
     assert_eq!(stop["stop_reason"], "completed");
     assert!(stop["duration_ms"].is_u64());
+    // The second LLM call gave no cost and its model has no price: the spend is the
+    // first call's, partial, and the run says one call was unpriced.
     let usage = json!({"steps": 3, "tool_calls": 1, "tool_errors": 0, "llm_calls": 2,
-                       "input_tokens": 1300, "output_tokens": 400, "spend_usd": 0.0042});
+                       "input_tokens": 1300, "output_tokens": 400, "cached_input_tokens": 0,
+                       "reasoning_tokens": 0, "spend_usd": 0.0042, "unpriced_llm_calls": 1});
     assert_eq!(stop["usage"], usage);
     assert_eq!(
         serde_json::to_value(&stopped).unwrap(),

@@ -232,9 +232,11 @@ impl Aggregate {
         for tokens in &run.detail.tokens_per_llm_call {
             self.tokens_per_llm_call.add(*tokens as f64);
         }
+        // A spend with unpriced LLM calls in it is a lower bound: the run's cost is
+        // unknown, and a mean of lower bounds would read as a real figure.
         match summary.spend_usd() {
-            Some(spend) => self.spend_usd_per_run.add(spend),
-            None => self.runs_with_unknown_spend += 1,
+            Some(spend) if !summary.spend_is_partial() => self.spend_usd_per_run.add(spend),
+            _ => self.runs_with_unknown_spend += 1,
         }
         for (name, in_run) in &run.detail.tools {
             let tool = self.tools.entry(name.clone()).or_default();

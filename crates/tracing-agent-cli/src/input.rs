@@ -45,21 +45,46 @@ impl Inputs {
         &self,
         mut on_event: impl FnMut(&EventRecord),
     ) -> Result<Skipped, CliError> {
+        self.try_read_events(|event| {
+            on_event(event);
+            Ok(())
+        })
+    }
+
+    /// [`Inputs::read_events`] for a consumer that can fail: its first error stops the
+    /// reading and is returned.
+    pub(crate) fn try_read_events(
+        &self,
+        mut on_event: impl FnMut(&EventRecord) -> Result<(), CliError>,
+    ) -> Result<Skipped, CliError> {
         let mut skipped = Skipped::default();
         let inputs = self.open(&mut skipped.repeated)?;
         let total = inputs.iter().map(|input| input.len).sum::<Option<u64>>();
         let mut progress = Progress::new(total);
         for input in inputs {
             let name = input.name;
+            let mut failed = None;
             crate::parallel_read::read_items(
                 input.reader,
                 |item| match item {
-                    Item::Event(event) => on_event(event),
-                    Item::Skipped(line) => skipped.add(&name, line.line_no, &line.reason),
+                    Item::Event(event) => match on_event(event) {
+                        Ok(()) => true,
+                        Err(error) => {
+                            failed = Some(error);
+                            false
+                        }
+                    },
+                    Item::Skipped(line) => {
+                        skipped.add(&name, line.line_no, &line.reason);
+                        true
+                    }
                 },
                 |bytes| progress.advance(bytes),
             )
             .map_err(|error| CliError::failure(format!("cannot read {name}: {error}")))?;
+            if let Some(error) = failed {
+                return Err(error);
+            }
         }
         progress.finish();
         Ok(skipped)

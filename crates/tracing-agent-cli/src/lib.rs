@@ -16,6 +16,8 @@
 //!   table of runs.
 //! - `hash`: the `hash` command.
 //! - `runs_cmd`: the `runs` command, and its `--json` line.
+//! - `export`: the tables `export` writes and a writer for each format.
+//! - `export_cmd`: the `export` command.
 //! - `show_cmd`: the `show` command, the story of one run.
 //! - `quantile`: distributions: exact quantiles up to a limit, a DDSketch beyond.
 //! - `significance`: the statistical tests of `drift`.
@@ -26,6 +28,8 @@
 mod aggregate;
 mod drift_cmd;
 mod error;
+mod export;
+mod export_cmd;
 mod filter;
 mod hash;
 mod input;
@@ -45,6 +49,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use drift_cmd::DriftArgs;
+pub use export_cmd::ExportArgs;
 pub use runs_cmd::RunsArgs;
 pub use show_cmd::ShowArgs;
 pub use stats_cmd::StatsArgs;
@@ -119,6 +124,18 @@ pub enum Command {
     /// Exit status 0 when nothing drifted, 1 when something did, 2 on bad input (a file
     /// that cannot be read, no runs in a period, bad options).
     Drift(DriftArgs),
+
+    /// Write the runs (or the events) of logs as a table for SQL: a Parquet or CSV file,
+    /// or a PostgreSQL table.
+    ///
+    /// `--table runs` (the default) writes agent_runs, one row per run, with the same
+    /// numbers as `runs`; `--table events` writes agent_events, one row per event. The
+    /// columns and their types are in the README and in `sql/` (PostgreSQL and
+    /// ClickHouse DDL). A file is written beside its name and renamed into place when
+    /// complete; an existing one is replaced only with `--force`. A PostgreSQL table is
+    /// created when missing and loaded in one transaction with COPY: exporting the same
+    /// log again replaces its rows, it does not add them.
+    Export(ExportArgs),
 }
 
 impl Cli {
@@ -162,6 +179,10 @@ impl Command {
                 error::exit(err, "stats", result)
             }
             Command::Drift(args) => drift_cmd::run(&args, out, err),
+            Command::Export(args) => {
+                let result = export_cmd::run(&args, out, err);
+                error::exit(err, "export", result)
+            }
         }
     }
 }

@@ -50,11 +50,12 @@ struct Parsed {
 /// and the input after them, and how many lines came before.
 type Rest = (Vec<u8>, Box<dyn Read + Send>, u64);
 
-/// Reads `input` and calls `on_item` for every item in order, and `on_bytes` as bytes
-/// are consumed (for a progress indicator). An error reading the input ends it.
+/// Reads `input` and calls `on_item` for every item in order, until it returns false, and
+/// `on_bytes` as bytes are consumed (for a progress indicator). An error reading the
+/// input ends it.
 pub(crate) fn read_items(
     input: Box<dyn Read + Send>,
-    mut on_item: impl FnMut(&Item),
+    mut on_item: impl FnMut(&Item) -> bool,
     mut on_bytes: impl FnMut(u64),
 ) -> io::Result<()> {
     let workers = thread::available_parallelism().map_or(1, usize::from);
@@ -96,7 +97,9 @@ pub(crate) fn read_items(
             }) = waiting.remove(&next)
             {
                 next += 1;
-                items.iter().for_each(&mut on_item);
+                if !items.iter().all(&mut on_item) {
+                    return Ok(());
+                }
                 if let Some(error) = error {
                     return Err(error);
                 }
@@ -114,7 +117,9 @@ pub(crate) fn read_items(
             let mut events = EventReader::new(Cursor::new(head).chain(tail));
             let mut counted = 0;
             while let Some(item) = events.next() {
-                on_item(&renumbered(item?, lines_before));
+                if !on_item(&renumbered(item?, lines_before)) {
+                    return Ok(());
+                }
                 on_bytes(events.bytes_read() - counted);
                 counted = events.bytes_read();
             }
@@ -247,7 +252,10 @@ mod tests {
         let mut bytes = 0;
         read_items(
             Box::new(Cursor::new(input)),
-            |item| seen.push(show(item)),
+            |item| {
+                seen.push(show(item));
+                true
+            },
             |n| bytes += n,
         )
         .unwrap();

@@ -47,6 +47,18 @@ pub(crate) fn spend(usd: f64) -> String {
     format!("${usd:.4}")
 }
 
+/// A run's spend as a person should read it: `$0.0042`; `>=$0.0042` when some LLM
+/// call's cost is unknown (the amount is a lower bound); `unknown` when nothing of it is
+/// known; `-` when the run reported no spend at all.
+pub(crate) fn run_spend(usd: Option<f64>, partial: bool) -> String {
+    match (usd, partial) {
+        (Some(usd), true) if usd > 0.0 => format!(">={}", spend(usd)),
+        (_, true) => "unknown".to_owned(),
+        (Some(usd), false) => spend(usd),
+        (None, false) => "-".to_owned(),
+    }
+}
+
 /// The last millisecond RFC 3339 can write: 9999-12-31T23:59:59.999Z.
 const LAST_RFC3339_MS: u64 = 253_402_300_799_999;
 
@@ -261,7 +273,7 @@ pub(crate) fn run_table(out: &mut impl Write, indent: &str, runs: &[RunSummary])
                 Cell::plain(run.tool_calls().to_string()),
                 Cell::new(errors.to_string(), if errors > 0 { BAD } else { PLAIN }),
                 Cell::plain(run.duration_ms().map_or("-".to_owned(), duration)),
-                Cell::plain(run.spend_usd().map_or("-".to_owned(), spend)),
+                Cell::plain(run_spend(run.spend_usd(), run.spend_is_partial())),
                 stop_reason_cell(run.stop_reason()),
             ]
         },
@@ -328,6 +340,16 @@ mod tests {
         assert_eq!(spend(0.0), "$0.0000");
         assert_eq!(spend(12.5), "$12.5000");
         assert_eq!(spend(0.00001), "<$0.0001");
+    }
+
+    #[test]
+    fn a_partial_spend_is_a_lower_bound_and_an_unknown_one_says_so() {
+        assert_eq!(run_spend(Some(0.0042), false), "$0.0042");
+        assert_eq!(run_spend(Some(0.0042), true), ">=$0.0042");
+        assert_eq!(run_spend(None, true), "unknown");
+        // An older writer's stop said 0.0 for calls it could not price.
+        assert_eq!(run_spend(Some(0.0), true), "unknown");
+        assert_eq!(run_spend(None, false), "-");
     }
 
     #[test]

@@ -384,9 +384,20 @@ fn usage(run: &RunSummary) -> String {
         run.input_tokens(),
         run.output_tokens(),
     );
-    if let Some(spend) = run.spend_usd() {
+    let unpriced = run.unpriced_llm_calls();
+    if run.spend_usd().is_some() || unpriced > 0 {
         text.push_str("; ");
-        text.push_str(&render::spend(spend));
+        let spend = render::run_spend(run.spend_usd(), unpriced > 0);
+        if spend == "unknown" {
+            text.push_str("spend ");
+        }
+        text.push_str(&spend);
+    }
+    if unpriced > 0 {
+        text.push_str(&format!(
+            " ({} without a price)",
+            plural(unpriced, "LLM call", "LLM calls")
+        ));
     }
     text
 }
@@ -532,9 +543,15 @@ fn llm_detail(event: &EventRecord) -> String {
         tokens(usage.input_tokens),
         tokens(usage.output_tokens)
     );
-    if let Some(spend) = usage.spend_usd {
-        detail.push_str(", ");
-        detail.push_str(&render::spend(spend));
+    match usage.spend_usd {
+        Some(spend) => {
+            detail.push_str(", ");
+            detail.push_str(&render::spend(spend));
+        }
+        None if usage.input_tokens.unwrap_or(0) > 0 || usage.output_tokens.unwrap_or(0) > 0 => {
+            detail.push_str(", cost unknown (no price)");
+        }
+        None => {}
     }
     detail
 }

@@ -107,6 +107,8 @@ struct Seen {
     input_tokens: u64,
     output_tokens: u64,
     spend_usd: Option<f64>,
+    /// LLM calls that used tokens and have no spend: their cost is unknown.
+    unpriced_llm_calls: u64,
 }
 
 #[derive(Debug)]
@@ -171,8 +173,14 @@ impl RunSummary {
                     seen.output_tokens = seen
                         .output_tokens
                         .saturating_add(usage.output_tokens.unwrap_or(0));
-                    if let Some(spend) = usage.spend_usd {
-                        *self.seen.spend_usd.get_or_insert(0.0) += spend;
+                    match usage.spend_usd {
+                        Some(spend) => *self.seen.spend_usd.get_or_insert(0.0) += spend,
+                        None if usage.input_tokens.unwrap_or(0) > 0
+                            || usage.output_tokens.unwrap_or(0) > 0 =>
+                        {
+                            seen.unpriced_llm_calls = seen.unpriced_llm_calls.saturating_add(1);
+                        }
+                        None => {}
                     }
                 }
                 if self.llm_model.is_none() {
@@ -304,7 +312,19 @@ impl RunSummary {
         self.counted(|u| u.output_tokens, self.seen.output_tokens)
     }
 
-    /// `None` when no event gave a spend.
+    /// LLM calls whose cost is unknown: from the `stop` event where it says, else
+    /// counted from the `llm_result` events (logs of writers before the count).
+    pub fn unpriced_llm_calls(&self) -> u64 {
+        self.counted(|u| u.unpriced_llm_calls, self.seen.unpriced_llm_calls)
+    }
+
+    /// Whether the spend is a lower bound: some LLM call's cost is unknown.
+    pub fn spend_is_partial(&self) -> bool {
+        self.unpriced_llm_calls() > 0
+    }
+
+    /// `None` when no event gave a spend. With [`spend_is_partial`](Self::spend_is_partial),
+    /// the known part only.
     pub fn spend_usd(&self) -> Option<f64> {
         self.stop
             .as_ref()

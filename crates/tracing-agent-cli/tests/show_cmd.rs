@@ -111,12 +111,12 @@ started         2024-11-24T10:02:00Z
 
 STEP  CALL                        DURATION  STATUS  DETAIL
    1  invoice.get@2                   40ms  ok      args_sha 6a5b4c3d2e1f0a9b8c7d6e5f  result_sha 0f1e2d3c4b5a69788796a5b4
-   2  llm gpt-4o-mini-2024-07-18     500ms          500 in / 80 out tokens
+   2  llm gpt-4o-mini-2024-07-18     500ms          500 in / 80 out tokens, cost unknown (no price)
    3  (no event)                                    not in the input: still running, or lost
    4    ledger.read                   60ms  ok      args_sha 1f2e3d4c5b6a79808f9e0d1c  result_sha 2e3d4c5b6a79808f9e0d1c2b
 
 stop_reason     - (no stop event: still running, or its process died; last event at 2024-11-24T10:02:00Z)
-usage           so far 3 steps: 2 tool calls (0 errors), 1 LLM call; 500 input + 80 output tokens
+usage           so far 3 steps: 2 tool calls (0 errors), 1 LLM call; 500 input + 80 output tokens; spend unknown (1 LLM call without a price)
 "
     );
 }

@@ -316,3 +316,21 @@ fn a_log_rotated_across_files_is_one_log() {
         reversed.stderr
     );
 }
+
+#[test]
+fn a_run_with_an_unpriced_llm_call_is_of_unknown_cost() {
+    // r1: priced; r2: its stop's spend is a lower bound (one LLM call without a price);
+    // r3: an LLM call with tokens and a null spend, and no stop.
+    let log = r#"{"run_id":"r1","kind":"stop","ts_ms":1732442401000,"duration_ms":100,"stop_reason":"completed","usage":{"tool_calls":1,"llm_calls":1,"unpriced_llm_calls":0,"spend_usd":0.5}}
+{"run_id":"r2","kind":"stop","ts_ms":1732442402000,"duration_ms":100,"stop_reason":"completed","usage":{"tool_calls":1,"llm_calls":2,"unpriced_llm_calls":1,"spend_usd":0.25}}
+{"run_id":"r3","kind":"llm_result","ts_ms":1732442403000,"usage":{"input_tokens":10,"output_tokens":5,"spend_usd":null}}
+"#;
+    let out = cli(&["stats", "--json", "-"], log);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let all = json_lines(&out.stdout).pop().unwrap();
+    assert_close(
+        &all["spend_usd_per_run"],
+        &json!({"runs": 1, "mean": 0.5, "p95": 0.5, "unknown_share": 2.0 / 3.0}),
+        "spend",
+    );
+}

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::{Ident, LitStr};
 
-const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `skip_all`, `redact(param, ..)`, `skip_result`, `writes`, `timeout = \"30s\"`, `fields(..)`";
+const OPTIONS: &str = "`name = \"..\"`, `version = \"..\"`, `skip(param, ..)`, `skip_all`, `redact(param, ..)`, `skip_result`, `writes`, `timeout = \"30s\"`, `fields(..)`, `level = \"info\"`, `target = \"..\"`";
 
 #[derive(Default)]
 pub(crate) struct ToolAttr {
@@ -26,6 +26,60 @@ pub(crate) struct ToolAttr {
     pub skip_all: bool,
     /// `fields(a = expr, ..)`: more fields on the tool's span, in `tracing`'s syntax.
     pub fields: Option<TokenStream>,
+    /// `level = "debug"`: the span's level (`INFO` when absent), as `#[instrument]`'s.
+    pub level: Option<Level>,
+    /// `target = "myapp::tools"`: the span's target (`tracing_agent::tool` when absent).
+    pub target: Option<LitStr>,
+}
+
+/// A `tracing::Level`, by the name of its constant.
+#[derive(Clone, Copy)]
+pub(crate) enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub(crate) fn constant(self) -> &'static str {
+        match self {
+            Level::Trace => "TRACE",
+            Level::Debug => "DEBUG",
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+        }
+    }
+
+    /// `"debug"` (any case) or `Level::DEBUG` (any path ending in the constant), the
+    /// forms `#[instrument(level = ..)]` takes.
+    fn parse(meta: &ParseNestedMeta<'_>) -> syn::Result<Level> {
+        let value = meta.value()?;
+        let (name, spanned): (String, proc_macro2::Span) = if value.peek(LitStr) {
+            let text: LitStr = value.parse()?;
+            (text.value().to_ascii_lowercase(), text.span())
+        } else {
+            let path: syn::Path = value.parse()?;
+            let last = path.segments.last().map(|s| s.ident.clone());
+            match last {
+                Some(ident) => (ident.to_string().to_ascii_lowercase(), ident.span()),
+                None => return Err(syn::Error::new_spanned(path, "expected a level")),
+            }
+        };
+        match name.as_str() {
+            "trace" => Ok(Level::Trace),
+            "debug" => Ok(Level::Debug),
+            "info" => Ok(Level::Info),
+            "warn" => Ok(Level::Warn),
+            "error" => Ok(Level::Error),
+            _ => Err(syn::Error::new(
+                spanned,
+                format!("`level` takes \"trace\", \"debug\", \"info\", \"warn\" or \"error\" (or `Level::DEBUG` ..), not `{name}`"),
+            )),
+        }
+    }
 }
 
 pub(crate) fn parse(args: TokenStream) -> syn::Result<ToolAttr> {
@@ -60,6 +114,22 @@ impl ToolAttr {
             // Passed to the span as written: `tracing`'s own macro checks the syntax.
             self.fields = Some(content.parse()?);
             Ok(())
+        } else if meta.path.is_ident("level") {
+            let level = Level::parse(&meta)?;
+            if self.level.is_some() {
+                return Err(meta.error("`level` is given twice"));
+            }
+            self.level = Some(level);
+            Ok(())
+        } else if meta.path.is_ident("target") {
+            let target: LitStr = meta.value()?.parse()?;
+            if target.value().is_empty() {
+                return Err(syn::Error::new_spanned(
+                    &target,
+                    "`target` must not be empty",
+                ));
+            }
+            set_once(&mut self.target, target, &meta)
         } else if meta.path.is_ident("writes") {
             set_flag(&mut self.writes, "writes", &meta)
         } else if meta.path.is_ident("timeout") {

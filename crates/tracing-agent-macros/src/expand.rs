@@ -7,7 +7,7 @@
 //! replay adds a decision there and an arm here.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{AttrStyle, ItemFn, ReturnType, Type};
@@ -78,13 +78,19 @@ fn generate(attr: &ToolAttr, tool: &ToolFn) -> TokenStream {
     };
 
     let fields = attr.fields.clone().unwrap_or_default();
+    let level = format_ident!("{}", attr.level.map_or("INFO", |level| level.constant()));
+    let target = attr
+        .target
+        .as_ref()
+        .map_or_else(|| quote!("tracing_agent::tool"), |target| quote!(#target));
     let span = quote! {
         #rt::tracing::span!(
-            target: "tracing_agent::tool",
-            #rt::tracing::Level::INFO,
+            target: #target,
+            #rt::tracing::Level::#level,
             "execute_tool",
             step_id = #rt::tracing::field::Empty,
             gen_ai.tool.name = #name,
+            gen_ai.tool.call.id = #rt::tracing::field::Empty,
             gen_ai.operation.name = "execute_tool",
             // OpenTelemetry's span name (the kind is `tracing-opentelemetry`'s default,
             // internal, as the convention asks), and what a failed call records: the

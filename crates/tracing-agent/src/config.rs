@@ -33,8 +33,9 @@ pub struct Config {
     pub metrics: Metrics,
     /// How long what is written is kept.
     pub retention: Retention,
-    /// USD per million tokens, by model: fills in `spend_usd` when a caller gives tokens
-    /// but no cost.
+    /// USD per million tokens, by model name, or by family as a prefix ending in `*`
+    /// (`gpt-4o*`): fills in `spend_usd` when a caller gives tokens but no cost. An exact
+    /// name wins over every prefix, a longer prefix over a shorter one.
     pub pricing: BTreeMap<String, Price>,
     /// Limits per agent, and the kill switch's file.
     pub guards: Guards,
@@ -645,6 +646,23 @@ impl Default for Privacy {
 }
 
 /// A model's price in USD per million tokens.
+///
+/// `input_tokens` counts every prompt token, cached ones included, and `output_tokens`
+/// every generated token, reasoning ones included (as OpenAI and Anthropic report them).
+/// The cached part is billed at `cached_input_usd_per_million` and the reasoning part at
+/// `reasoning_usd_per_million` where those are set, and at the plain rates where not.
+///
+/// ```
+/// use tracing_agent::config::Config;
+/// let config = Config::from_yaml_str(
+///     "pricing:\n  gpt-4o*: { input_usd_per_million: 2.5, output_usd_per_million: 10, cached_input_usd_per_million: 1.25 }\n",
+/// )
+/// .unwrap();
+/// let price = config.price("gpt-4o-2024-08-06").unwrap();
+/// // 1M input tokens of which 400k cached, 100k output tokens.
+/// let usd = price.spend_usd(&tracing_agent::config::Tokens { input: 1_000_000, cached_input: 400_000, output: 100_000, reasoning: 0 });
+/// assert!((usd - (0.6 * 2.5 + 0.4 * 1.25 + 0.1 * 10.0)).abs() < 1e-9);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
@@ -654,6 +672,27 @@ pub struct Price {
     /// USD per million output tokens.
     #[serde(deserialize_with = "price")]
     pub output_usd_per_million: f64,
+    /// USD per million cached input tokens; the input rate when not set.
+    #[serde(default, deserialize_with = "optional_price")]
+    pub cached_input_usd_per_million: Option<f64>,
+    /// USD per million reasoning tokens; the output rate when not set.
+    #[serde(default, deserialize_with = "optional_price")]
+    pub reasoning_usd_per_million: Option<f64>,
+}
+
+/// The tokens of one LLM call, as [`Price::spend_usd`] bills them: `cached_input` is the
+/// part of `input` read from the provider's cache, `reasoning` the part of `output` spent
+/// reasoning.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Every input token, cached ones included.
+    pub input: u64,
+    /// Input tokens read from the cache.
+    pub cached_input: u64,
+    /// Every output token, reasoning ones included.
+    pub output: u64,
+    /// Output tokens spent reasoning.
+    pub reasoning: u64,
 }
 
 fn price<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -667,16 +706,54 @@ fn price<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     }
 }
 
+fn optional_price<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    price(d).map(Some)
+}
+
 impl Price {
-    /// The cost of one call.
-    pub fn spend_usd(&self, input_tokens: u64, output_tokens: u64) -> f64 {
-        (input_tokens as f64 * self.input_usd_per_million
-            + output_tokens as f64 * self.output_usd_per_million)
+    /// The cost of one call. A cached or reasoning count larger than its total is taken
+    /// as the total: the provider's numbers are not trusted to add up.
+    pub fn spend_usd(&self, tokens: &Tokens) -> f64 {
+        let cached = tokens.cached_input.min(tokens.input);
+        let reasoning = tokens.reasoning.min(tokens.output);
+        let cached_rate = self
+            .cached_input_usd_per_million
+            .unwrap_or(self.input_usd_per_million);
+        let reasoning_rate = self
+            .reasoning_usd_per_million
+            .unwrap_or(self.output_usd_per_million);
+        ((tokens.input - cached) as f64 * self.input_usd_per_million
+            + cached as f64 * cached_rate
+            + (tokens.output - reasoning) as f64 * self.output_usd_per_million
+            + reasoning as f64 * reasoning_rate)
             / 1_000_000.0
     }
 }
 
+/// The price for `model` in `pricing`: its own entry, else the longest `prefix*` entry
+/// the name starts with, so `gpt-4o-mini*` wins over `gpt-4o*` for `gpt-4o-mini-2024-07-18`.
+pub(crate) fn price_for<'p>(
+    pricing: &'p BTreeMap<String, Price>,
+    model: &str,
+) -> Option<&'p Price> {
+    if let Some(price) = pricing.get(model) {
+        return Some(price);
+    }
+    pricing
+        .iter()
+        .filter_map(|(key, price)| Some((key.strip_suffix('*')?, price)))
+        .filter(|(prefix, _)| model.starts_with(prefix))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map(|(_, price)| price)
+}
+
 impl Config {
+    /// The price of `model`'s tokens: its own `pricing` entry, else the longest
+    /// `prefix*` entry that `model` starts with.
+    pub fn price(&self, model: &str) -> Option<&Price> {
+        price_for(&self.pricing, model)
+    }
+
     /// Parses a YAML document; an empty one means all defaults.
     pub fn from_yaml_str(yaml: &str) -> Result<Config, ConfigError> {
         Config::parse(yaml, None)

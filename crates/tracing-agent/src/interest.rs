@@ -20,11 +20,16 @@ use tracing_subscriber::filter::Filtered;
 use tracing_subscriber::layer::{Context, Filter, Identity, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The spans `AgentLayer` keeps state on: the run and tool spans this crate creates.
+/// The spans `AgentLayer` keeps state on: the run, tool and LLM-call spans this crate
+/// creates.
 struct OwnSpans;
 
 fn is_own_span(meta: &Metadata<'_>) -> bool {
-    meta.is_span() && meta.target().starts_with("tracing_agent::")
+    meta.is_span()
+        && (meta.target().starts_with("tracing_agent::")
+            // A tool given its own target (`#[agent_tool(target = "..")]`): known by the
+            // span the macro makes, whose name and field no other span has together.
+            || (meta.name() == "execute_tool" && meta.fields().field("gen_ai.tool.name").is_some()))
 }
 
 impl<S> Filter<S> for OwnSpans {
@@ -41,7 +46,9 @@ impl<S> Filter<S> for OwnSpans {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        // The run and tool spans are INFO.
+        // The run, tool and LLM-call spans are INFO. A tool given a lower level
+        // (`level = "debug"`) is seen where the subscriber enables that level, as every
+        // span of that level is (README, `#[agent_tool]` options).
         Some(LevelFilter::INFO)
     }
 }

@@ -42,6 +42,7 @@
 // Leaves: nothing of this crate below them.
 mod clock;
 mod error_class;
+mod fmt_fields;
 pub mod hash;
 mod interest;
 mod redact;
@@ -81,14 +82,16 @@ mod tool;
 mod layer;
 
 pub use error_class::ErrorClass;
+pub use fmt_fields::AgentFields;
 pub use guard::{KillFileWatch, KillSwitch, Limits, Refused, Remaining};
 pub use layer::AgentLayer;
-pub use llm::{record_llm, LlmUsage};
+pub use llm::{record_llm, LlmCall, LlmRequest, LlmUsage};
 pub use output::{flush, flush_on_signals, FlushGuard, Unflushed, CHECK_PATH_EVERY, FLUSH_TIMEOUT};
 pub use redact::REDACTED;
 pub use run::{current, shutdown, Current, Guarded, Retry, Run, RunMeta};
 pub use schema::{EventKind, EventRecord, RunUsage, Status, StopReason, Stopped, SCHEMA_VERSION};
 pub use sink::SinkStats;
+pub use tool::{ToolCallId, WithToolCallId};
 pub use tracing_agent_macros::{agent_tool, ErrorClass};
 
 /// Used by the code `#[agent_tool]` generates; not a public API. Versioned with the

@@ -39,6 +39,10 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
         used,
         detail,
         attempt,
+        tool_call_id,
+        provider,
+        response_model,
+        finish_reasons,
     } = event;
     out.extend_from_slice(b"{\"run_id\":");
     opt_str(out, *run_id);
@@ -128,6 +132,28 @@ pub(crate) fn write_event_line(out: &mut Vec<u8>, event: &Event<'_>) -> serde_js
     if let Some(attempt) = attempt {
         out.extend_from_slice(b",\"attempt\":");
         int(out, *attempt);
+    }
+    if let Some(id) = tool_call_id {
+        out.extend_from_slice(b",\"tool_call_id\":");
+        str(out, id);
+    }
+    if let Some(provider) = provider {
+        out.extend_from_slice(b",\"provider\":");
+        str(out, provider);
+    }
+    if let Some(model) = response_model {
+        out.extend_from_slice(b",\"response_model\":");
+        str(out, model);
+    }
+    if let Some(reasons) = finish_reasons {
+        out.extend_from_slice(b",\"finish_reasons\":[");
+        for (i, reason) in reasons.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            str(out, reason);
+        }
+        out.push(b']');
     }
     out.extend_from_slice(b"}\n");
     Ok(())
@@ -310,7 +336,10 @@ mod tests {
             llm_calls: 1,
             input_tokens: 1200,
             output_tokens: 350,
-            spend_usd: 0.0042,
+            cached_input_tokens: 1024,
+            reasoning_tokens: 64,
+            spend_usd: Some(0.0042),
+            unpriced_llm_calls: 2,
         };
         let usages = [
             None,
@@ -318,11 +347,15 @@ mod tests {
             Some(Usage::Llm(LlmTokens {
                 input_tokens: 1,
                 output_tokens: u64::MAX,
+                cached_input_tokens: None,
+                reasoning_tokens: Some(3),
                 spend_usd: None,
             })),
             Some(Usage::Llm(LlmTokens {
                 input_tokens: 0,
                 output_tokens: 2,
+                cached_input_tokens: Some(1),
+                reasoning_tokens: None,
                 spend_usd: Some(1e-7),
             })),
         ];
@@ -340,6 +373,7 @@ mod tests {
         });
         let args_sha = sha24(&args).unwrap();
         let result_sha = sha24(&reason.as_str()).unwrap();
+        let reasons = [NASTY.to_owned(), String::new(), "stop".to_owned()];
         for (i, (kind, usage)) in kinds
             .into_iter()
             .zip(usages.into_iter().cycle())
@@ -390,6 +424,10 @@ mod tests {
                 }),
                 detail: Some(NASTY),
                 attempt: Some(u32::MAX),
+                tool_call_id: Some(NASTY),
+                provider: Some(NASTY),
+                response_model: Some(NASTY),
+                finish_reasons: Some(&reasons),
             });
         }
     }

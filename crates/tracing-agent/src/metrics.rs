@@ -11,7 +11,7 @@
 //! | `agent_tool_calls` | histogram: tool calls per run, at its stop | `agent` | [`Tracked::ToolCallsPerRun`] |
 //! | `agent_run_latency_ms` | histogram: run wall time, ms | `agent` | [`Tracked::LatencyP95`] |
 //! | `agent_stop_total` | counter | `agent`, `stop_reason` | [`Tracked::StopReason`] |
-//! | `agent_spend_per_run_usd` | histogram: spend per run (runs that reported one) | `agent` | [`Tracked::SpendPerRun`] |
+//! | `agent_spend_per_run_usd` | histogram: spend per run (runs whose every LLM call had a known cost, `unpriced_llm_calls: 0`) | `agent` | [`Tracked::SpendPerRun`] |
 //! | `agent_tokens_per_request` | histogram: input + output tokens per LLM call | `agent` (inside a run) | [`Tracked::TokensPerRequest`] |
 //! | `agent_tool_duration_ms` | histogram: tool call wall time, ms | `tool`, `status` | always |
 //! | `agent_tool_errors_total` | counter | `tool`, `error` | always |

@@ -420,18 +420,25 @@ mod tests {
             llm_calls: 1,
             input_tokens: 1200,
             output_tokens: u64::MAX,
-            spend_usd: 0.0042,
+            cached_input_tokens: 1024,
+            reasoning_tokens: 64,
+            spend_usd: Some(0.0042),
+            unpriced_llm_calls: 2,
         };
         let usages = [
             Usage::Run(&run_usage),
             Usage::Llm(LlmTokens {
                 input_tokens: 1,
                 output_tokens: 2,
+                cached_input_tokens: Some(1),
+                reasoning_tokens: None,
                 spend_usd: Some(1e-7),
             }),
             Usage::Llm(LlmTokens {
                 input_tokens: 0,
                 output_tokens: u64::MAX,
+                cached_input_tokens: None,
+                reasoning_tokens: Some(3),
                 spend_usd: None,
             }),
         ];
@@ -445,6 +452,7 @@ mod tests {
         let stored = json!({"to": NASTY, "nested": {"sep\u{2029}": [1, -2.5, null, true]}});
         let sha = sha24(&stored).unwrap();
         let reason = StopReason::Other(NASTY.to_owned());
+        let reasons = [NASTY.to_owned(), "length".to_owned()];
         for (i, (kind, usage)) in kinds
             .into_iter()
             .zip(usages.into_iter().cycle())
@@ -483,6 +491,10 @@ mod tests {
                 used: Some([Amount::Usd(1e-9), Amount::Count(0)][i % 2]),
                 detail: Some(NASTY),
                 attempt: Some(u32::MAX - i as u32),
+                tool_call_id: Some(NASTY),
+                provider: Some(NASTY),
+                response_model: Some(NASTY),
+                finish_reasons: Some(&reasons),
             };
             let mut line = Vec::new();
             write_event_line(&mut line, &written).unwrap();
@@ -517,6 +529,10 @@ mod tests {
                 used,
                 detail,
                 attempt,
+                tool_call_id,
+                provider,
+                response_model,
+                finish_reasons,
             } = written;
             // Every field named (no `..`): a field added to `EventRecord` fails to
             // compile here until the writer and this test know it.
@@ -544,6 +560,10 @@ mod tests {
                 used: read_used,
                 detail: read_detail,
                 attempt: read_attempt,
+                tool_call_id: read_tool_call_id,
+                provider: read_provider,
+                response_model: read_response_model,
+                finish_reasons: read_finish_reasons,
             } = read;
             assert_eq!(read_run_id.as_deref(), run_id);
             assert_eq!(read_kind, kind);
@@ -575,6 +595,10 @@ mod tests {
             assert_eq!(read_used, used);
             assert_eq!(read_detail.as_deref(), detail);
             assert_eq!(read_attempt, attempt);
+            assert_eq!(read_tool_call_id.as_deref(), tool_call_id);
+            assert_eq!(read_provider.as_deref(), provider);
+            assert_eq!(read_response_model.as_deref(), response_model);
+            assert_eq!(read_finish_reasons.as_deref(), finish_reasons);
         }
     }
 
@@ -588,7 +612,10 @@ mod tests {
                 llm_calls,
                 input_tokens,
                 output_tokens,
+                cached_input_tokens,
+                reasoning_tokens,
                 spend_usd,
+                unpriced_llm_calls,
             }) => {
                 let RecordUsage {
                     steps: read_steps,
@@ -597,19 +624,27 @@ mod tests {
                     llm_calls: read_llm_calls,
                     input_tokens: read_input_tokens,
                     output_tokens: read_output_tokens,
+                    cached_input_tokens: read_cached_input_tokens,
+                    reasoning_tokens: read_reasoning_tokens,
                     spend_usd: read_spend_usd,
+                    unpriced_llm_calls: read_unpriced_llm_calls,
                 } = read;
+                assert_eq!(read_cached_input_tokens, Some(cached_input_tokens));
+                assert_eq!(read_reasoning_tokens, Some(reasoning_tokens));
+                assert_eq!(read_unpriced_llm_calls, Some(unpriced_llm_calls));
                 assert_eq!(read_steps, Some(steps));
                 assert_eq!(read_tool_calls, Some(tool_calls));
                 assert_eq!(read_tool_errors, Some(tool_errors));
                 assert_eq!(read_llm_calls, Some(llm_calls));
                 assert_eq!(read_input_tokens, Some(input_tokens));
                 assert_eq!(read_output_tokens, Some(output_tokens));
-                assert_eq!(read_spend_usd, Some(spend_usd));
+                assert_eq!(read_spend_usd, spend_usd);
             }
             Usage::Llm(LlmTokens {
                 input_tokens,
                 output_tokens,
+                cached_input_tokens,
+                reasoning_tokens,
                 spend_usd,
             }) => {
                 let RecordUsage {
@@ -619,13 +654,18 @@ mod tests {
                     llm_calls: None,
                     input_tokens: read_input_tokens,
                     output_tokens: read_output_tokens,
+                    cached_input_tokens: read_cached_input_tokens,
+                    reasoning_tokens: read_reasoning_tokens,
                     spend_usd: read_spend_usd,
+                    unpriced_llm_calls: None,
                 } = read
                 else {
                     panic!("run counts in an LLM call's usage: {read:?}");
                 };
                 assert_eq!(read_input_tokens, Some(input_tokens));
                 assert_eq!(read_output_tokens, Some(output_tokens));
+                assert_eq!(read_cached_input_tokens, cached_input_tokens);
+                assert_eq!(read_reasoning_tokens, reasoning_tokens);
                 assert_eq!(read_spend_usd, spend_usd);
             }
         }

@@ -132,6 +132,9 @@ impl Run {
             otel.name = %format_args!("invoke_agent {}", OneLine(&meta.agent)),
             error.type = Empty,
             otel.status_code = Empty,
+            // A draft of the GenAI convention (README, OpenTelemetry): why the agent
+            // loop ended.
+            gen_ai.agent.finish_reason = Empty,
         );
         // Found through the span's own dispatcher: the `AgentLayer` that will write this
         // run's events, and the run this one is nested in, if any.
@@ -146,6 +149,18 @@ impl Run {
                 ))
             })
             .flatten();
+        // The run's versions, once, for text logs: `AgentFields` leaves them off the
+        // span's part of every later line.
+        tracing::info!(
+            target: "tracing_agent::run",
+            parent: &span,
+            // Not the span's own names, which `AgentFields` leaves out.
+            agent = %OneLine(&meta.agent),
+            model = meta.model.as_deref(),
+            prompt = meta.prompt_version.as_deref(),
+            tools = meta.tools_version.as_deref(),
+            "run started"
+        );
         let (emitter, parent_run, configured) = match hooked {
             Some((emitter, parent_run, configured)) => (Some(emitter), parent_run, configured),
             // No `AgentLayer` installed (or the span is filtered out): the run still
@@ -207,7 +222,29 @@ impl Run {
         self.span.in_scope(f)
     }
 
-    /// Runs `future` inside the run, across every `.await`.
+    /// Runs `future` inside the run, across every `.await`: the async twin of
+    /// [`in_scope`](Run::in_scope).
+    ///
+    /// [`instrument`](Run::instrument) does the same, but where `tracing::Instrument` is
+    /// imported its by-value `instrument(span)` shadows ours; `scope` has no such twin.
+    ///
+    /// ```
+    /// use tracing::Instrument as _; // imported, as it usually is
+    /// use tracing_agent::{Run, RunMeta, StopReason};
+    /// let run = Run::start(RunMeta::new("support-agent"));
+    /// let answer = run.scope(async { 40 + 2 });
+    /// # let answer = std::pin::pin!(answer)
+    /// #     .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    /// # use std::future::Future as _;
+    /// # assert_eq!(answer, std::task::Poll::Ready(42));
+    /// run.stop(StopReason::Completed);
+    /// ```
+    pub fn scope<F: Future>(&self, future: F) -> Instrumented<F> {
+        future.instrument(self.span.clone())
+    }
+
+    /// Runs `future` inside the run, across every `.await`. With `tracing::Instrument`
+    /// in scope, call [`scope`](Run::scope) instead (or write `Run::instrument(&run, fut)`).
     pub fn instrument<F: Future>(&self, future: F) -> Instrumented<F> {
         future.instrument(self.span.clone())
     }
@@ -273,7 +310,29 @@ impl Run {
             span.record("error.type", stopped.stop_reason.as_str());
             span.record("otel.status_code", "error");
         }
+        span.record(
+            "gen_ai.agent.finish_reason",
+            draft_finish_reason(&stopped.stop_reason),
+        );
         stopped
+    }
+}
+
+/// The draft `gen_ai.agent.finish_reason` (semantic-conventions-genai PR #238, values
+/// from issue #171 and PR #267) for a stop reason: the README's table. A reason with no
+/// counterpart among the draft's values is written as our own, as the draft allows.
+pub(crate) fn draft_finish_reason(reason: &StopReason) -> &str {
+    match reason {
+        StopReason::Completed => "completed",
+        StopReason::MaxSteps | StopReason::MaxToolCalls => "max_iterations",
+        StopReason::TokenBudget => "max_tokens",
+        StopReason::TimeBudget => "time_budget",
+        StopReason::SpendBudget => "spend_budget",
+        StopReason::LoopDetected | StopReason::Denied | StopReason::Killed => "guardrail",
+        StopReason::ToolTimeout | StopReason::ToolError => "tool_failure",
+        StopReason::Cancelled => "cancelled",
+        StopReason::Error | StopReason::Panic | StopReason::Dropped => "error",
+        StopReason::Other(reason) => reason,
     }
 }
 

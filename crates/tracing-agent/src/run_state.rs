@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use crate::clock::{self, millis, Instant};
+use crate::config::Tokens;
 use crate::guard::{
     Budgets, CallKey, Hit, KillSwitch, Limits, Outcome, Refused, Remaining, Verdict, Warning,
 };
@@ -33,7 +34,12 @@ pub(crate) struct RunState {
     llm_calls: AtomicU64,
     input_tokens: AtomicU64,
     output_tokens: AtomicU64,
+    cached_input_tokens: AtomicU64,
+    reasoning_tokens: AtomicU64,
     spend_usd_bits: AtomicU64,
+    /// LLM calls whose cost is known (given, or from a price).
+    priced_llm_calls: AtomicU64,
+    unpriced_llm_calls: AtomicU64,
     /// `None` for a run without limits: it pays for nothing but the kill switch's load.
     budgets: Option<Budgets>,
     /// Set once a guard has tripped; the trip itself is in `trip`.
@@ -43,6 +49,26 @@ pub(crate) struct RunState {
     ended: Mutex<Option<Ended>>,
     /// The run's key among the open runs (see [`register_open`]); 0 when not listed.
     open_key: AtomicU64,
+}
+
+/// What is known of one LLM call's cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Spend {
+    /// Given by the caller, or computed from the model's price.
+    Known(f64),
+    /// The call used tokens, gave no cost, and its model has no price.
+    Unpriced,
+    /// Nothing to bill: the call failed before it used a token.
+    None,
+}
+
+impl Spend {
+    pub(crate) fn usd(self) -> Option<f64> {
+        match self {
+            Spend::Known(usd) => Some(usd),
+            Spend::Unpriced | Spend::None => None,
+        }
+    }
 }
 
 /// What the `stop` event recorded.
@@ -85,7 +111,11 @@ impl RunState {
             llm_calls: AtomicU64::new(0),
             input_tokens: AtomicU64::new(0),
             output_tokens: AtomicU64::new(0),
+            cached_input_tokens: AtomicU64::new(0),
+            reasoning_tokens: AtomicU64::new(0),
             spend_usd_bits: AtomicU64::new(0f64.to_bits()),
+            priced_llm_calls: AtomicU64::new(0),
+            unpriced_llm_calls: AtomicU64::new(0),
             budgets: Budgets::new(limits, started),
             tripped: AtomicBool::new(false),
             trip: Mutex::new(None),
@@ -193,18 +223,29 @@ impl RunState {
     }
 
     /// Counts one LLM call as step `step` toward the run's usage and its budgets.
-    pub(crate) fn count_llm(
-        &self,
-        model: &str,
-        step: Option<u64>,
-        input_tokens: u64,
-        output_tokens: u64,
-        spend: Option<f64>,
-    ) {
+    pub(crate) fn count_llm(&self, model: &str, step: Option<u64>, tokens: &Tokens, spend: Spend) {
+        let Tokens {
+            input: input_tokens,
+            output: output_tokens,
+            ..
+        } = *tokens;
         self.llm_calls.fetch_add(1, Ordering::Relaxed);
         // Token counts come from the caller: a wrong one must not wrap the run's total.
         saturating_add(&self.input_tokens, input_tokens);
         saturating_add(&self.output_tokens, output_tokens);
+        saturating_add(&self.cached_input_tokens, tokens.cached_input);
+        saturating_add(&self.reasoning_tokens, tokens.reasoning);
+        let spend = match spend {
+            Spend::Known(usd) => {
+                self.priced_llm_calls.fetch_add(1, Ordering::Relaxed);
+                Some(usd)
+            }
+            Spend::Unpriced => {
+                self.unpriced_llm_calls.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Spend::None => None,
+        };
         if let Some(spend) = spend {
             // An f64 sum kept as bits: no lock on the hot path.
             let _ =
@@ -344,7 +385,21 @@ impl RunState {
             llm_calls: self.llm_calls.load(Ordering::Relaxed),
             input_tokens: self.input_tokens.load(Ordering::Relaxed),
             output_tokens: self.output_tokens.load(Ordering::Relaxed),
-            spend_usd: f64::from_bits(self.spend_usd_bits.load(Ordering::Relaxed)),
+            cached_input_tokens: self.cached_input_tokens.load(Ordering::Relaxed),
+            reasoning_tokens: self.reasoning_tokens.load(Ordering::Relaxed),
+            spend_usd: self.spend_usd(),
+            unpriced_llm_calls: self.unpriced_llm_calls.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The known spend: `None` when the run's only costs are unknown ones.
+    fn spend_usd(&self) -> Option<f64> {
+        let priced = self.priced_llm_calls.load(Ordering::Relaxed);
+        let unpriced = self.unpriced_llm_calls.load(Ordering::Relaxed);
+        if priced == 0 && unpriced > 0 {
+            None
+        } else {
+            Some(f64::from_bits(self.spend_usd_bits.load(Ordering::Relaxed)))
         }
     }
 

@@ -51,6 +51,11 @@ pub enum Status {
 pub(crate) struct LlmTokens {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// `null` when the call gave no cost and its model has no price: unknown, never 0.
     pub spend_usd: Option<f64>,
 }
 
@@ -125,6 +130,18 @@ pub(crate) struct Event<'a> {
     /// On a `tool_result` made by `Run::retry`: which attempt, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// On a `tool_result`: the id the model gave the call (`gen_ai.tool.call.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<&'a str>,
+    /// On an `llm_result`: who served the call (`gen_ai.provider.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<&'a str>,
+    /// On an `llm_result`: the model that answered, where it differs from the one asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_model: Option<&'a str>,
+    /// On an `llm_result`: why the model stopped generating, one reason per choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish_reasons: Option<&'a [String]>,
 }
 
 fn stop_reason_or_null<S: Serializer>(
@@ -164,6 +181,10 @@ impl<'a> Event<'a> {
             used: None,
             detail: None,
             attempt: None,
+            tool_call_id: None,
+            provider: None,
+            response_model: None,
+            finish_reasons: None,
         }
     }
 }
@@ -284,14 +305,34 @@ pub struct RunUsage {
     pub tool_calls: u64,
     /// Tool calls that ended in an error, a panic or a cancellation.
     pub tool_errors: u64,
-    /// LLM calls recorded with [`record_llm`](crate::record_llm).
+    /// LLM calls: [`LlmCall`](crate::LlmCall)s and [`record_llm`](crate::record_llm)s.
     pub llm_calls: u64,
-    /// Input tokens over all LLM calls.
+    /// Input tokens over all LLM calls, cached ones included.
     pub input_tokens: u64,
-    /// Output tokens over all LLM calls.
+    /// Output tokens over all LLM calls, reasoning ones included.
     pub output_tokens: u64,
-    /// Spend in USD over all LLM calls that gave one.
-    pub spend_usd: f64,
+    /// Input tokens read from the provider's cache.
+    #[serde(default)]
+    pub cached_input_tokens: u64,
+    /// Output tokens spent reasoning.
+    #[serde(default)]
+    pub reasoning_tokens: u64,
+    /// Spend in USD over the LLM calls whose cost is known; `None` when there were LLM
+    /// calls and not one had a known cost. With [`unpriced_llm_calls`] above zero the
+    /// amount is partial: a lower bound.
+    ///
+    /// [`unpriced_llm_calls`]: RunUsage::unpriced_llm_calls
+    pub spend_usd: Option<f64>,
+    /// LLM calls that used tokens but gave no cost, for a model without a price.
+    #[serde(default)]
+    pub unpriced_llm_calls: u64,
+}
+
+impl RunUsage {
+    /// Whether the whole run's spend is known: every LLM call had a cost or a price.
+    pub fn spend_is_complete(&self) -> bool {
+        self.unpriced_llm_calls == 0
+    }
 }
 
 /// The end of a run, returned to the caller (and on to the UI) by
@@ -388,6 +429,18 @@ pub struct EventRecord {
     /// Which attempt of a retried tool call, from 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// The id the model gave a tool call (`gen_ai.tool.call.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// Who served an LLM call (`gen_ai.provider.name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The model that answered an LLM call, where it differs from the one asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_model: Option<String>,
+    /// Why the model stopped generating, one reason per choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish_reasons: Option<Vec<String>>,
 }
 
 /// The `usage` of an `llm_result` (tokens and spend) or of a `stop` (all of these).
@@ -414,8 +467,17 @@ pub struct RecordUsage {
     pub input_tokens: Option<u64>,
     /// Output tokens.
     pub output_tokens: Option<u64>,
-    /// Spend in USD; `None` when the call had no price.
+    /// Cached input tokens (part of `input_tokens`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+    /// Reasoning tokens (part of `output_tokens`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// Spend in USD; `None` when the call had no price (unknown, not free).
     pub spend_usd: Option<f64>,
+    /// In a `stop`: the run's LLM calls whose cost is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpriced_llm_calls: Option<u64>,
 }
 
 /// The `meta` of a `run_start`: the versions the run started with.

@@ -169,3 +169,22 @@ pub(crate) fn with_attempt<T>(attempt: u32, f: impl FnOnce() -> T) -> T {
     let _ = ATTEMPT.try_with(Cell::take);
     value
 }
+
+thread_local! {
+    /// The provider's id for the next tool call that begins on this thread: set by
+    /// `ToolCallId` around its call (or first poll), taken by `ToolCall::begin`.
+    static TOOL_CALL_ID: Cell<Option<Box<str>>> = const { Cell::new(None) };
+}
+
+/// The tool-call id set around this call, if any; taken, as the attempt is.
+pub(crate) fn take_tool_call_id() -> Option<Box<str>> {
+    TOOL_CALL_ID.try_with(Cell::take).ok().flatten()
+}
+
+/// Runs `f` with `id` as the provider's id of the tool call it begins.
+pub(crate) fn with_tool_call_id<T>(id: Box<str>, f: impl FnOnce() -> T) -> T {
+    let _ = TOOL_CALL_ID.try_with(|cell| cell.set(Some(id)));
+    let value = f();
+    let _ = TOOL_CALL_ID.try_with(Cell::take);
+    value
+}

@@ -123,14 +123,14 @@ impl Settings {
         }
     }
 
-    /// The configured price of `model`'s tokens, if any.
     /// The config's limits for runs of `agent`: its own entry, else `"*"`'s.
     pub(crate) fn limits_for(&self, agent: &str) -> Option<&Limits> {
         self.limits.get(agent).or_else(|| self.limits.get("*"))
     }
 
+    /// The configured price of `model`'s tokens, if any (see [`Config::price`]).
     pub(crate) fn price(&self, model: &str) -> Option<&Price> {
-        self.pricing.get(model)
+        crate::config::price_for(&self.pricing, model)
     }
 }
 

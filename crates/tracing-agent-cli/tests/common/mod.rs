@@ -101,3 +101,43 @@ pub fn runs_json_ids(args: &[&str], log: &str) -> (Vec<String>, String) {
         .collect();
     (ids, out.stderr)
 }
+
+/// Whether this runs in CI (`CI=true`), where a missing tool is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "no"))
+}
+
+/// A test that needs a tool outside Rust and did not find it: in CI it fails (`.ci/run`
+/// installs the tool); elsewhere it says `SKIPPED` on the process's stderr (the harness
+/// captures `eprintln!` of passing tests, and a skip must be seen) and passes.
+pub fn skip(why: &str) {
+    assert!(!in_ci(), "CI=true and {why}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {}: {why}",
+        std::thread::current().name().unwrap_or("test")
+    );
+}
+
+/// The path of the workspace's example `name`, built first if it is not there.
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    use std::path::Path;
+    let test_exe = std::env::current_exe().expect("the test's path");
+    let profile_dir = test_exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let binary = profile_dir.join("examples").join(name);
+    if !binary.is_file() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.current_dir(repo).args(["build", "--example", name]);
+        if profile_dir.ends_with("release") {
+            cargo.arg("--release");
+        }
+        let status = cargo.status().expect("cargo runs");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    assert!(binary.is_file(), "no {}", binary.display());
+    binary
+}

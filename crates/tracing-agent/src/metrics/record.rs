@@ -50,10 +50,13 @@ pub(crate) fn run_stopped(
             counter!(STOP_TOTAL, "agent" => Arc::clone(agent), "stop_reason" => reason_label(reason))
                 .increment(1);
         }
-        // A run that reported no spend is left out: a user who never passes `spend_usd` would
-        // otherwise see a distribution of zeros that looks like free runs.
-        if metrics.tracks(Tracked::SpendPerRun) && usage.spend_usd > 0.0 {
-            histogram!(SPEND_PER_RUN_USD, "agent" => Arc::clone(agent)).record(usage.spend_usd);
+        // Only a run whose whole spend is known counts, the rule `runs` and `stats` read
+        // from its `stop` event: an unpriced call would make it look cheaper than it was,
+        // and a run without any spend would add a zero that looks like a free run.
+        if metrics.tracks(Tracked::SpendPerRun) && usage.spend_is_complete() {
+            if let Some(usd) = usage.spend_usd.filter(|usd| *usd > 0.0) {
+                histogram!(SPEND_PER_RUN_USD, "agent" => Arc::clone(agent)).record(usd);
+            }
         }
         if metrics.records_gen_ai() {
             // The convention's "terminated with an error": every reason but `completed`.
@@ -251,7 +254,7 @@ pub(super) fn describe() {
     );
     describe_histogram!(
         SPEND_PER_RUN_USD,
-        "Spend of an agent run in USD, for runs that reported spend."
+        "Spend of an agent run in USD, for runs whose every LLM call had a known cost."
     );
     describe_histogram!(
         TOOL_DURATION_MS,

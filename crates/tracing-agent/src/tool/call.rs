@@ -42,6 +42,8 @@ struct Live {
     refused: Option<Refused>,
     /// Set by `Run::retry`: which attempt this call is.
     attempt: Option<u32>,
+    /// Set by `ToolCallId`: the id the model gave this call.
+    tool_call_id: Option<Box<str>>,
 }
 
 enum Outcome<'a> {
@@ -97,6 +99,10 @@ impl<'a> ToolCall<'a> {
             };
             run.admit_tool(admission, info.writes, args.digest.as_ref(), started)
         });
+        let tool_call_id = crate::scope::take_tool_call_id();
+        if let Some(id) = &tool_call_id {
+            span.record("gen_ai.tool.call.id", &**id);
+        }
         let live = Live {
             info,
             writer,
@@ -106,6 +112,7 @@ impl<'a> ToolCall<'a> {
             started,
             refused,
             attempt: crate::scope::take_attempt(),
+            tool_call_id,
         };
         ToolCall {
             live: Some(live),
@@ -237,6 +244,7 @@ impl Live {
         event.args = self.args.stored.as_ref();
         event.hash_error = hash_error.as_deref();
         event.attempt = self.attempt;
+        event.tool_call_id = self.tool_call_id.as_deref();
         emitter.emit(&mut event);
         crate::metrics::tool_ended(
             &emitter.metrics,

@@ -8,6 +8,7 @@
 
 mod args;
 mod call;
+mod call_id;
 mod gate;
 mod info;
 mod refuse;
@@ -16,6 +17,7 @@ mod writer;
 
 pub use args::ToolArgs;
 pub use call::ToolCall;
+pub use call_id::{ToolCallId, WithToolCallId};
 pub use gate::Decision;
 pub use info::ToolInfo;
 pub use refuse::{Refuse, RefuseInPlace, RunAnyway};
