@@ -8,6 +8,7 @@
 //! - `input`: the `FILE...` arguments, each file read once through the library's reader
 //!   with a progress indicator, and the warnings about files given twice and the one
 //!   about the lines that are not events.
+//! - `parallel_read`: one input parsed on every core, its items handed over in order.
 //! - `filter`: the options that select runs (`--since`, `--agent`, ...) and applying them.
 //! - `progress`: the progress indicator on stderr.
 //! - `summary`: the data model: one run summed up from its events, numbers and no format.
@@ -18,17 +19,28 @@
 //! - `export`: the tables `export` writes and a writer for each format.
 //! - `export_cmd`: the `export` command.
 //! - `show_cmd`: the `show` command, the story of one run.
+//! - `quantile`: distributions: exact quantiles up to a limit, a DDSketch beyond.
+//! - `significance`: the statistical tests of `drift`.
+//! - `aggregate`: runs folded into statistics as they complete, for `stats` and `drift`.
+//! - `stats_cmd`: the `stats` command.
+//! - `drift_cmd`: the `drift` command.
 
+mod aggregate;
+mod drift_cmd;
 mod error;
 mod export;
 mod export_cmd;
 mod filter;
 mod hash;
 mod input;
+mod parallel_read;
 mod progress;
+mod quantile;
 mod render;
 mod runs_cmd;
 mod show_cmd;
+mod significance;
+mod stats_cmd;
 mod summary;
 
 use std::io::{self, Write};
@@ -36,9 +48,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use drift_cmd::DriftArgs;
 pub use export_cmd::ExportArgs;
 pub use runs_cmd::RunsArgs;
 pub use show_cmd::ShowArgs;
+pub use stats_cmd::StatsArgs;
 
 /// The command line of `tracing-agent`.
 #[derive(Parser, Debug)]
@@ -93,6 +107,24 @@ pub enum Command {
     /// (they are listed).
     Show(ShowArgs),
 
+    /// The seed's drift signals per time bucket (UTC day or hour) and overall: runs,
+    /// tool calls per run, latency, tokens per LLM call, spend per run (and the share of
+    /// runs of unknown cost), stop reasons, success rate, and per tool its calls,
+    /// retries, error classes and durations.
+    ///
+    /// Reads the FILEs as `runs` does and takes the same filters. A run belongs to the
+    /// bucket it started in. Quantiles are exact up to 4096 values, and from a DDSketch
+    /// within 1% beyond.
+    Stats(StatsArgs),
+
+    /// Compare a baseline with a current period: each drift signal's values, ratio and
+    /// statistical significance, then which tools, error classes and retries the change
+    /// comes from.
+    ///
+    /// Exit status 0 when nothing drifted, 1 when something did, 2 on bad input (a file
+    /// that cannot be read, no runs in a period, bad options).
+    Drift(DriftArgs),
+
     /// Write the runs (or the events) of logs as a table for SQL: a Parquet or CSV file,
     /// or a PostgreSQL table.
     ///
@@ -142,6 +174,11 @@ impl Command {
                 let result = show_cmd::run(&args, out, err);
                 error::exit(err, "show", result)
             }
+            Command::Stats(args) => {
+                let result = stats_cmd::run(&args, out, err);
+                error::exit(err, "stats", result)
+            }
+            Command::Drift(args) => drift_cmd::run(&args, out, err),
             Command::Export(args) => {
                 let result = export_cmd::run(&args, out, err);
                 error::exit(err, "export", result)
