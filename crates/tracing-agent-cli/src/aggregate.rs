@@ -433,4 +433,56 @@ mod tests {
         assert!(rest.is_empty());
         assert_eq!(counts.late_events, 1);
     }
+
+    #[test]
+    fn merged_aggregates_are_the_aggregate_of_all_runs() {
+        let run = |id: &str, calls: u64, failed: bool, reason: Option<&str>| {
+            let mut lines = Vec::new();
+            for i in 0..calls {
+                lines.push(format!(
+                    r#"{{"run_id":"{id}","kind":"tool_result","ts_ms":{},"tool":"t","duration_ms":{},"status":"{}","error":{}}}"#,
+                    i + 1,
+                    10 * (i + 1),
+                    if failed { "error" } else { "ok" },
+                    if failed { "\"Boom\"" } else { "null" }
+                ));
+            }
+            if let Some(reason) = reason {
+                lines.push(format!(
+                    r#"{{"run_id":"{id}","kind":"stop","ts_ms":100,"duration_ms":100,"stop_reason":"{reason}","usage":{{"spend_usd":0.5}}}}"#
+                ));
+            }
+            lines
+        };
+        let first = [
+            run("a", 2, false, Some("completed")),
+            run("b", 1, true, None),
+        ]
+        .concat();
+        let second = [run("c", 3, true, Some("max_steps"))].concat();
+        fn refs(lines: &[String]) -> Vec<&str> {
+            lines.iter().map(String::as_str).collect()
+        }
+        let mut merged = collect(&refs(&first));
+        merged.merge(&collect(&refs(&second)));
+        let mut all = collect(&refs(&[first, second].concat()));
+        assert_eq!(merged.runs, 3);
+        assert_eq!(merged.runs, all.runs);
+        assert_eq!(merged.runs_without_stop, all.runs_without_stop);
+        assert_eq!(merged.stop_reasons, all.stop_reasons);
+        assert_eq!(merged.runs_with_unknown_spend, all.runs_with_unknown_spend);
+        assert_eq!(merged.tool_calls_per_run.quantile(0.5), Some(2.0));
+        assert_eq!(
+            merged.tool_calls_per_run.quantile(0.5),
+            all.tool_calls_per_run.quantile(0.5)
+        );
+        assert_eq!(merged.latency_ms.mean(), all.latency_ms.mean());
+        let (m, a) = (&mut merged.tools["t"].clone(), &mut all.tools["t"].clone());
+        assert_eq!((m.calls, m.failed(), m.calls_squared), (6, 4, 14.0));
+        assert_eq!(
+            (m.calls, m.failed(), m.calls_squared),
+            (a.calls, a.failed(), a.calls_squared)
+        );
+        assert_eq!(m.duration_ms.quantile(0.95), a.duration_ms.quantile(0.95));
+    }
 }

@@ -189,7 +189,7 @@ fn cards(out: &mut String, a: &mut Aggregate) {
 }
 
 fn drift(out: &mut String, baseline: &mut Aggregate, current: &mut Aggregate, c: &Comparison) {
-    out.push_str("<h2>Drift against the baseline</h2>");
+    out.push_str("<h2 id=\"drift\">Drift against the baseline</h2>");
     let drifted: Vec<String> = c
         .signals
         .iter()
@@ -440,7 +440,7 @@ fn over_time(out: &mut String, timeline: &mut Timeline, no_baseline: bool) {
     let x_label = "bucket start (UTC)";
     let _ = write!(
         out,
-        "<h2>Over time</h2><p class=\"muted\">Runs are counted in the {} bucket they started in; a bucket without runs has no point.</p>",
+        "<h2 id=\"over-time\">Over time</h2><p class=\"muted\">Runs are counted in the bucket ({} long, UTC) they started in; a bucket without runs has no point.</p>",
         length_text(bucket_ms)
     );
     let runs = per_bucket(
@@ -633,15 +633,15 @@ fn runs_table(out: &mut String, id: &str, runs: Vec<&RunRow>) {
 }
 
 fn runs(out: &mut String, notable: &Notable) {
-    out.push_str("<h2>Slowest runs</h2>");
+    out.push_str("<h2 id=\"slowest\">Slowest runs</h2>");
     runs_table(out, "slowest", notable.slowest.runs().collect());
-    out.push_str("<h2>Most expensive runs</h2>");
+    out.push_str("<h2 id=\"costliest\">Most expensive runs</h2>");
     runs_table(out, "costliest", notable.costliest.runs().collect());
     let picked = notable.waterfalls();
     if picked.is_empty() {
         return;
     }
-    out.push_str("<h2>Step waterfalls</h2><p class=\"muted\">The slowest runs and the most expensive one: each tool and LLM call from its start (its end less its duration) to its end, since the run started.</p>");
+    out.push_str("<h2 id=\"waterfalls\">Step waterfalls</h2><p class=\"muted\">The slowest runs and the most expensive one: each tool and LLM call from its start (its end less its duration) to its end, since the run started.</p>");
     for (i, run) in picked.into_iter().enumerate() {
         let start = run.started_ms as f64;
         let bars: Vec<Bar> = run
