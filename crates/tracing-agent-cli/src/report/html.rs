@@ -24,6 +24,9 @@ const DISTRIBUTION_POINTS: usize = 50;
 /// Picks one distribution of a set of runs.
 type DistributionOf = fn(&mut Aggregate) -> &mut crate::quantile::Distribution;
 
+/// One number of a bucket's runs, `None` when they have none (no latency without a stop).
+type BucketValue = fn(&mut Aggregate) -> Option<f64>;
+
 /// What a report is made of.
 pub(crate) struct Contents<'a> {
     pub files: &'a [String],
@@ -383,7 +386,7 @@ fn per_bucket(
     mark: Mark,
     unit: Unit,
     with_baseline: bool,
-    value: impl Fn(&mut Aggregate) -> Option<f64>,
+    value: BucketValue,
 ) -> Vec<Series> {
     let half = timeline.bucket_ms() as f64 / 2.0;
     let mut series = Vec::new();
@@ -443,65 +446,58 @@ fn over_time(out: &mut String, timeline: &mut Timeline, no_baseline: bool) {
         "<h2 id=\"over-time\">Over time</h2><p class=\"muted\">Runs are counted in the bucket ({} long, UTC) they started in; a bucket without runs has no point.</p>",
         length_text(bucket_ms)
     );
-    let runs = per_bucket(
-        timeline,
-        "runs",
-        Mark::Bars,
-        Unit::Count,
-        with_baseline,
-        |a| Some(a.runs as f64),
-    );
-    out.push_str(&svg::xy_chart(&Chart {
-        id: "runs",
-        title: "Runs per bucket",
-        x,
-        x_label,
-        y: Unit::Count,
-        y_label: "runs",
-        series: runs,
-    }));
-    let calls = per_bucket(
-        timeline,
-        "p95",
-        Mark::Line,
-        Unit::Count,
-        with_baseline,
-        |a| a.tool_calls_per_run.quantile(0.95),
-    );
-    out.push_str(&svg::xy_chart(&Chart {
-        id: "tool_calls_p95",
-        title: "Tool calls per run, p95",
-        x,
-        x_label,
-        y: Unit::Count,
-        y_label: "tool calls per run",
-        series: calls,
-    }));
-    let latency = per_bucket(
-        timeline,
-        "p95",
-        Mark::Line,
-        Unit::Seconds,
-        with_baseline,
-        |a| a.latency_ms.quantile(0.95),
-    );
-    out.push_str(&svg::xy_chart(&Chart {
-        id: "latency_p95",
-        title: "Run latency p95",
-        x,
-        x_label,
-        y: Unit::Seconds,
-        y_label: "seconds",
-        series: latency,
-    }));
-    let spend = per_bucket(
-        timeline,
-        "mean",
-        Mark::Line,
-        Unit::Usd,
-        with_baseline,
-        |a| a.spend_usd_per_run.mean(),
-    );
+    // The charts of one number per bucket: id, title, series name, mark, unit, the
+    // unit's label, and the number.
+    let charts: [(&str, &str, &str, Mark, Unit, &str, BucketValue); 4] = [
+        (
+            "runs",
+            "Runs per bucket",
+            "runs",
+            Mark::Bars,
+            Unit::Count,
+            "runs",
+            |a| Some(a.runs as f64),
+        ),
+        (
+            "tool_calls_p95",
+            "Tool calls per run, p95",
+            "p95",
+            Mark::Line,
+            Unit::Count,
+            "tool calls per run",
+            |a| a.tool_calls_per_run.quantile(0.95),
+        ),
+        (
+            "latency_p95",
+            "Run latency p95",
+            "p95",
+            Mark::Line,
+            Unit::Seconds,
+            "seconds",
+            |a| a.latency_ms.quantile(0.95),
+        ),
+        (
+            "spend_per_run",
+            "Spend per run, mean of the runs of known cost",
+            "mean",
+            Mark::Line,
+            Unit::Usd,
+            "USD per run",
+            |a| a.spend_usd_per_run.mean(),
+        ),
+    ];
+    for (id, title, name, mark, unit, y_label, value) in charts {
+        let series = per_bucket(timeline, name, mark, unit, with_baseline, value);
+        out.push_str(&svg::xy_chart(&Chart {
+            id,
+            title,
+            x,
+            x_label,
+            y: unit,
+            y_label,
+            series,
+        }));
+    }
     let unknown: Vec<String> = timeline
         .buckets(Period::Current)
         .iter()
@@ -514,15 +510,6 @@ fn over_time(out: &mut String, timeline: &mut Timeline, no_baseline: bool) {
             )
         })
         .collect();
-    out.push_str(&svg::xy_chart(&Chart {
-        id: "spend_per_run",
-        title: "Spend per run, mean of the runs of known cost",
-        x,
-        x_label,
-        y: Unit::Usd,
-        y_label: "USD per run",
-        series: spend,
-    }));
     let _ = write!(
         out,
         "<p class=\"muted\" data-note=\"unknown_cost\">Runs of unknown cost (an LLM call without a price) are left out of the mean: {}.</p>",
