@@ -73,7 +73,7 @@ print(json.dumps({"columns": [[c[0], c[1]] for c in columns], "rows": rows}))
 
 // The runs of tests/fixtures/agent.log as worked out by hand from its lines: counts from
 // each run's stop where it has one, else from its events (the billing run's LLM call has
-// no price, so its spend is unknown: null, not 0); req-7f3a91c2 has no run_start, so it
+// no price, so its spend is unknown: null, not 0, and it counts one unpriced call); req-7f3a91c2 has no run_start, so it
 // started at its stop less its duration (1732442290100 - 95100) and has no versions.
 fn expected_runs() -> Vec<Value> {
     vec![
@@ -93,6 +93,7 @@ fn expected_runs() -> Vec<Value> {
             900,
             200,
             0.0031,
+            0,
             1300,
             "tool_error",
             true,
@@ -115,6 +116,7 @@ fn expected_runs() -> Vec<Value> {
             500,
             80,
             null,
+            1,
             null,
             null,
             true,
@@ -137,6 +139,7 @@ fn expected_runs() -> Vec<Value> {
             2000,
             500,
             0.009,
+            0,
             95100,
             "completed",
             false,
@@ -172,6 +175,7 @@ fn parquet_read_back_by_duckdb_has_typed_columns_and_the_logs_values() {
         ("input_tokens", "BIGINT"),
         ("output_tokens", "BIGINT"),
         ("spend_usd", "DOUBLE"),
+        ("unpriced_llm_calls", "BIGINT"),
         ("duration_ms", "BIGINT"),
         ("stop_reason", "VARCHAR"),
         ("has_run_start", "BOOLEAN"),
@@ -264,17 +268,17 @@ fn csv_has_a_header_and_the_logs_values_with_null_apart_from_empty() {
         lines[0],
         "run_id,created_at,last_event_at,agent,model,prompt_version,tools_version,\
          parent_run_id,steps,tool_calls,tool_errors,llm_calls,input_tokens,output_tokens,\
-         spend_usd,duration_ms,stop_reason,has_run_start,has_stop,schema_version"
+         spend_usd,unpriced_llm_calls,duration_ms,stop_reason,has_run_start,has_stop,schema_version"
     );
     assert_eq!(lines.len(), 6);
     for expected in [
         "0193a5e1-2f90-7a33-8c4d-e5f6a7b8c923,2024-11-24T10:01:00.000Z,2024-11-24T10:01:01.300Z,\
-         support-agent,gpt-4o-2024-08-06,v13,2024-10-01,,4,3,2,1,900,200,0.0031,1300,tool_error,\
+         support-agent,gpt-4o-2024-08-06,v13,2024-10-01,,4,3,2,1,900,200,0.0031,0,1300,tool_error,\
          true,true,1",
         "0193a5e1-2fa1-7c44-9e5f-a6b7c8d9e034,2024-11-24T10:02:00.000Z,2024-11-24T10:02:00.700Z,\
-         billing-agent,gpt-4o-mini-2024-07-18,b2,2024-10-01,,3,2,0,1,500,80,,,,true,false,1",
+         billing-agent,gpt-4o-mini-2024-07-18,b2,2024-10-01,,3,2,0,1,500,80,,1,,,true,false,1",
         "req-7f3a91c2,2024-11-24T09:56:35.000Z,2024-11-24T09:58:10.100Z,,,,,,6,4,0,2,2000,500,\
-         0.009,95100,completed,false,true,",
+         0.009,0,95100,completed,false,true,",
     ] {
         assert!(lines.contains(&expected), "no line\n{expected}\nin\n{text}");
     }
@@ -292,7 +296,7 @@ fn csv_has_a_header_and_the_logs_values_with_null_apart_from_empty() {
     assert_eq!(
         text.split_once("\r\n").unwrap().1,
         "r1,1970-01-01T00:00:00.000Z,1970-01-01T00:00:00.000Z,\"night, \"\"ops\"\"\nshift\",\"\",,,,\
-         0,0,0,0,0,0,,,,true,false,\r\n"
+         0,0,0,0,0,0,,0,,,true,false,\r\n"
     );
 }
 

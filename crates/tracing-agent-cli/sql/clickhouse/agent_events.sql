@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS agent_events
     input_tokens    Nullable(Int64),
     output_tokens   Nullable(Int64),
     spend_usd       Nullable(Float64),
+    unpriced_llm_calls Nullable(Int64),
     stop_reason     Nullable(String),
     steps           Nullable(Int64),
     tool_calls      Nullable(Int64),

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS agent_runs
     input_tokens    Int64,
     output_tokens   Int64,
     spend_usd       Nullable(Float64),
+    unpriced_llm_calls Int64,
     duration_ms     Nullable(Int64),
     stop_reason     Nullable(String),
     has_run_start   Bool,

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS agent_events (
     input_tokens    bigint,
     output_tokens   bigint,
     spend_usd       double precision,
+    unpriced_llm_calls bigint,             -- stop events: LLM calls of unknown cost
     stop_reason     text,
     steps           bigint,                -- the run's counts, on a stop
     tool_calls      bigint,

@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS agent_runs (
     input_tokens    bigint NOT NULL,
     output_tokens   bigint NOT NULL,
     spend_usd       double precision,      -- NULL when no call had a price, never 0 for unknown
+    unpriced_llm_calls bigint NOT NULL,    -- LLM calls of unknown cost: above 0, spend_usd is a lower bound
     duration_ms     bigint,                -- NULL without a stop event
     stop_reason     text,                  -- NULL without a stop event
     has_run_start   boolean NOT NULL,      -- false: the run_start was not in the logs
