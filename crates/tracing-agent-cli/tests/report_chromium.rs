@@ -258,3 +258,32 @@ fn screenshots_have_content_in_light_and_dark() {
     assert!(check_content(&light) > 200.0);
     assert!(check_content(&dark) < 60.0);
 }
+
+#[test]
+fn it_prints() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let page = hostile_report(dir.path());
+    let pdf = dir.path().join("report.pdf");
+    let (_, stderr) = run_chromium(
+        &chromium,
+        dir.path(),
+        &page,
+        &[
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", pdf.display()),
+        ],
+    );
+    assert_eq!(console_lines(&stderr), Vec::<&str>::new(), "{stderr}");
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"), "not a PDF");
+    // The charts, tables and waterfalls take several A4/Letter pages.
+    // Chromium's PDFs keep their page dictionaries uncompressed: `/Type /Page` each
+    // (the page tree's root is `/Type /Pages`).
+    let needle = b"/Type /Page";
+    let pages = bytes
+        .windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count();
+    assert!(pages >= 3, "{pages} pages");
+}
