@@ -112,7 +112,7 @@ fn read(
 
 pub(crate) fn run(
     args: &ReportArgs,
-    _out: &mut dyn Write,
+    out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), CliError> {
     args.thresholds.check()?;
@@ -144,6 +144,7 @@ pub(crate) fn run(
     let generated_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
+    let runs = current.aggregate.runs;
     let page = html::page(Contents {
         files,
         baseline_files: &args.baseline,
@@ -159,5 +160,13 @@ pub(crate) fn run(
         CliError::failure(format!("cannot write {}: {error}", args.output.display()))
     })?;
     flush(writer, &args.output)?;
-    output.commit()
+    output.commit()?;
+    writeln!(
+        out,
+        "wrote {} ({} runs, {} KiB)",
+        args.output.display(),
+        runs,
+        page.len().div_ceil(1024)
+    )?;
+    Ok(())
 }

@@ -76,6 +76,12 @@ fn report(args: &[&str]) -> (String, common::Run) {
 #[test]
 fn every_chart_holds_the_fixtures_numbers() {
     let (html, run) = report(&[STATS_LOG]);
+    assert!(run.stdout.starts_with("wrote "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("report.html (5 runs, "),
+        "{}",
+        run.stdout
+    );
     // The skipped lines are said, as every command says them.
     assert!(run.stderr.contains("skipped 2 lines"), "{}", run.stderr);
     assert!(html.contains("buckets of 1 hour"));
