@@ -109,7 +109,7 @@ pub(crate) fn page(contents: Contents<'_>) -> String {
     if let (Some(baseline), Some(comparison)) = (baseline, comparison) {
         drift(&mut out, baseline, current, comparison);
     }
-    over_time(&mut out, timeline, baseline_files.is_empty());
+    over_time(&mut out, timeline, !baseline_files.is_empty());
     runs(&mut out, notable);
     out.push_str("</body></html>\n");
     out
@@ -436,8 +436,7 @@ fn per_bucket(
     series
 }
 
-fn over_time(out: &mut String, timeline: &mut Timeline, no_baseline: bool) {
-    let with_baseline = !no_baseline;
+fn over_time(out: &mut String, timeline: &mut Timeline, with_baseline: bool) {
     let bucket_ms = timeline.bucket_ms();
     let x = XAxis::Time { bucket_ms };
     let x_label = "bucket start (UTC)";

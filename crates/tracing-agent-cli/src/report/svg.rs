@@ -138,6 +138,8 @@ struct Frame {
     x0: f64,
     x1: f64,
     y1: f64,
+    /// The plot's top, below the legend, and the whole chart's height.
+    top: f64,
     height: f64,
 }
 
@@ -149,7 +151,7 @@ impl Frame {
 
     fn y(&self, y: f64) -> f64 {
         let bottom = self.height - BOTTOM;
-        bottom - y / self.y1.max(f64::MIN_POSITIVE) * (bottom - TOP)
+        bottom - y / self.y1.max(f64::MIN_POSITIVE) * (bottom - self.top)
     }
 }
 
@@ -243,10 +245,19 @@ fn close_svg(out: &mut String, caption: &str) {
     let _ = write!(out, "</svg><figcaption>{caption}</figcaption></figure>");
 }
 
-/// The legend along the top: one swatch and name per series.
-fn legend(out: &mut String, entries: &[(String, usize, bool)]) {
-    let mut x = LEFT;
+/// Height of a legend row.
+const LEGEND_ROW: f64 = 16.0;
+
+/// The legend along the top, one swatch and name per series, in as many rows as the
+/// names need; returns its markup and how much taller than one row it is.
+fn legend(entries: &[(String, usize, bool)]) -> (String, f64) {
+    let mut out = String::new();
+    let (mut x, mut y) = (LEFT, 12.0);
     for (name, color, dashed) in entries {
+        let width = 30.0 + 6.5 * name.chars().count().min(40) as f64;
+        if x > LEFT && x + width > WIDTH - RIGHT {
+            (x, y) = (LEFT, y + LEGEND_ROW);
+        }
         let dash = if *dashed {
             r#" stroke-dasharray="4 3""#
         } else {
@@ -254,13 +265,15 @@ fn legend(out: &mut String, entries: &[(String, usize, bool)]) {
         };
         let _ = write!(
             out,
-            r#"<g class="legend"><line class="line k{color}" x1="{x:.1}" y1="12" x2="{:.1}" y2="12"{dash}/><text x="{:.1}" y="16">{}</text></g>"#,
+            r#"<g class="legend"><line class="line k{color}" x1="{x:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"{dash}/><text x="{:.1}" y="{:.1}">{}</text></g>"#,
             x + 18.0,
             x + 22.0,
+            y + 4.0,
             esc_short(name, 40)
         );
-        x += 30.0 + 6.5 * name.chars().count().min(40) as f64;
+        x += width;
     }
+    (out, y - 12.0)
 }
 
 fn y_axis(out: &mut String, frame: &Frame, unit: Unit, label: &str) {
@@ -281,7 +294,7 @@ fn y_axis(out: &mut String, frame: &Frame, unit: Unit, label: &str) {
     let _ = write!(
         out,
         r#"<text class="axis-label" transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        (TOP + frame.height - BOTTOM) / 2.0,
+        (frame.top + frame.height - BOTTOM) / 2.0,
         esc(label)
     );
 }
@@ -330,7 +343,7 @@ fn no_data(out: &mut String, frame: &Frame) {
         out,
         r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">no data</text>"#,
         (LEFT + WIDTH - RIGHT) / 2.0,
-        (TOP + frame.height - BOTTOM) / 2.0
+        (frame.top + frame.height - BOTTOM) / 2.0
     );
 }
 
@@ -364,20 +377,22 @@ pub(crate) fn xy_chart(chart: &Chart<'_>) -> String {
     } else {
         1.0
     };
-    let frame = Frame {
-        x0,
-        x1,
-        y1,
-        height: HEIGHT,
-    };
-    let mut out = String::new();
-    open_svg(&mut out, chart.id, chart.title, HEIGHT);
     let entries: Vec<(String, usize, bool)> = chart
         .series
         .iter()
         .map(|s| (s.name.clone(), s.color, s.dashed))
         .collect();
-    legend(&mut out, &entries);
+    let (legend, taller) = legend(&entries);
+    let frame = Frame {
+        x0,
+        x1,
+        y1,
+        top: TOP + taller,
+        height: HEIGHT + taller,
+    };
+    let mut out = String::new();
+    open_svg(&mut out, chart.id, chart.title, frame.height);
+    out.push_str(&legend);
     y_axis(&mut out, &frame, chart.y, chart.y_label);
     x_axis(&mut out, &frame, chart.x, chart.x_label);
     if points().next().is_none() {
@@ -501,20 +516,22 @@ pub(crate) fn stacked_chart(
         }
         None => (0.0, stacks.len().max(1) as f64),
     };
-    let frame = Frame {
-        x0,
-        x1,
-        y1: 1.0,
-        height: HEIGHT,
-    };
-    let mut out = String::new();
-    open_svg(&mut out, id, title, HEIGHT);
     let entries: Vec<(String, usize, bool)> = categories
         .iter()
         .enumerate()
         .map(|(i, c)| (c.clone(), i % BASELINE, false))
         .collect();
-    legend(&mut out, &entries);
+    let (legend, taller) = legend(&entries);
+    let frame = Frame {
+        x0,
+        x1,
+        y1: 1.0,
+        top: TOP + taller,
+        height: HEIGHT + taller,
+    };
+    let mut out = String::new();
+    open_svg(&mut out, id, title, frame.height);
+    out.push_str(&legend);
     y_axis(&mut out, &frame, Unit::Share, "share of runs");
     match bucket_ms {
         Some(_) => x_axis(
@@ -524,7 +541,7 @@ pub(crate) fn stacked_chart(
             "bucket start (UTC)",
         ),
         None => {
-            let bottom = HEIGHT - BOTTOM;
+            let bottom = frame.height - BOTTOM;
             let _ = write!(
                 out,
                 r#"<line class="axis" x1="{LEFT}" y1="{bottom:.1}" x2="{:.1}" y2="{bottom:.1}"/>"#,
@@ -618,13 +635,13 @@ pub(crate) fn waterfall(id: &str, title: &str, bars: &[Bar], more: u64) -> Strin
     let scale = |ms: f64| left + ms / x1 * (WIDTH - RIGHT - left);
     let mut out = String::new();
     open_svg(&mut out, id, title, height);
-    legend(
-        &mut out,
-        &[
+    out.push_str(
+        &legend(&[
             ("tool call".to_owned(), 0, false),
             ("LLM call".to_owned(), 2, false),
             ("failed call".to_owned(), 3, false),
-        ],
+        ])
+        .0,
     );
     let bottom = height - BOTTOM;
     let step = nice_step(x1, 6.0);
@@ -763,5 +780,19 @@ mod tests {
             .unwrap();
         assert_eq!(path.matches('M').count(), 2, "{path}");
         assert_eq!(path.matches('L').count(), 1, "{path}");
+    }
+
+    #[test]
+    fn a_long_legend_wraps_and_the_plot_moves_down() {
+        let names: Vec<(String, usize, bool)> = (0..8)
+            .map(|i| (format!("tool-with-a-rather-long-name-{i}"), i, false))
+            .collect();
+        let (markup, taller) = legend(&names[..1]);
+        assert_eq!(taller, 0.0);
+        assert_eq!(markup.matches("<g class=\"legend\">").count(), 1);
+        let (_, taller) = legend(&names);
+        // 30 characters: 30 + 6.5 * 30 = 225 px an entry, and 760 - 72 - 16 = 672 px a
+        // row: two a row (a third would end at 747), so four rows.
+        assert_eq!(taller, 3.0 * LEGEND_ROW);
     }
 }
