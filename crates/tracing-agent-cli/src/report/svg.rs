@@ -701,12 +701,20 @@ pub(crate) fn waterfall(id: &str, title: &str, bars: &[Bar], more: u64) -> Strin
             esc(&outcome)
         );
         if let Some(class) = &bar.error {
+            // After the bar, or before it when it ends too near the right edge.
+            let label = format!("✕ {}", class.chars().take(24).collect::<String>());
+            let width = 6.0 * label.chars().count() as f64;
+            let after = end.max(x + 1.5) + 3.0;
+            let (at, anchor) = if after + width > WIDTH - RIGHT {
+                (x - 3.0, "end")
+            } else {
+                (after, "start")
+            };
             let _ = write!(
                 out,
-                r#"<text class="err-mark" x="{:.1}" y="{:.1}">✕ {}</text>"#,
-                end.max(x + 1.5) + 3.0,
+                r#"<text class="err-mark" x="{at:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
                 y + ROW - 4.0,
-                esc_short(class, 24)
+                esc(&label)
             );
         }
     }
