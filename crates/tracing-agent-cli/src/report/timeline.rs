@@ -135,6 +135,53 @@ pub(crate) fn length_text(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::Collector;
+
+    /// A run of one event, a stop, at `ts_ms`.
+    fn run_at(id: u64, ts_ms: u64) -> FinishedRun {
+        let stop = format!(
+            r#"{{"run_id":"r{id}","kind":"stop","ts_ms":{ts_ms},"duration_ms":0,"stop_reason":"completed"}}"#
+        );
+        let event: tracing_agent::EventRecord = serde_json::from_str(&stop).unwrap();
+        Collector::default()
+            .add(&event)
+            .expect("a stop completes its run")
+    }
+
+    #[test]
+    fn buckets_grow_to_fit_the_span_and_keep_every_run() {
+        let mut timeline = Timeline::default();
+        // One run a minute for two hours: 120 one-minute buckets fit.
+        for i in 0..120 {
+            timeline.add(Period::Current, &run_at(i, i * MINUTE));
+        }
+        assert_eq!(timeline.bucket_ms(), MINUTE);
+        assert_eq!(timeline.buckets(Period::Current).len(), 120);
+        // A baseline run a day later: 1441 minutes, then 289 five-minute buckets, 97
+        // quarters of an hour.
+        timeline.add(Period::Baseline, &run_at(1000, DAY));
+        assert_eq!(timeline.bucket_ms(), 15 * MINUTE);
+        let current = timeline.buckets(Period::Current);
+        assert_eq!(current.len(), 8);
+        assert!(current.values().all(|a| a.runs == 15));
+        assert_eq!(
+            timeline
+                .buckets(Period::Baseline)
+                .keys()
+                .collect::<Vec<_>>(),
+            [&DAY]
+        );
+        // A run a year before: weeks, then four weeks, then doubling.
+        timeline.add(Period::Current, &run_at(2000, 0));
+        timeline.add(Period::Current, &run_at(2001, 400 * DAY));
+        assert_eq!(timeline.bucket_ms(), 7 * DAY);
+        let runs: u64 = timeline
+            .buckets(Period::Current)
+            .values()
+            .map(|a| a.runs)
+            .sum();
+        assert_eq!(runs, 122);
+    }
 
     #[test]
     fn lengths_read_as_words() {
