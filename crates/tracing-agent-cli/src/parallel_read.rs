@@ -24,10 +24,10 @@ use tracing_agent::read::{EventReader, Item, Skipped, DEFAULT_MAX_LINE};
 
 /// The size of a block read from the input: large enough that handing it over costs
 /// nothing next to parsing it.
-pub(crate) const BLOCK: usize = 1 << 18;
+pub(crate) const BLOCK: usize = 1 << 17;
 
 /// Blocks read but not yet handed to the caller, at most.
-pub(crate) const BLOCKS_IN_FLIGHT: usize = 6;
+pub(crate) const BLOCKS_IN_FLIGHT: usize = 4;
 
 /// A block of whole lines (the last one unterminated only at the end of the input).
 struct Block {
@@ -81,7 +81,7 @@ pub(crate) fn read_items(
         drop(parsed_tx);
         // Freeing a block's events (their strings) is a tenth of the work: done on a
         // thread of its own, so the calling thread only sums events up.
-        let (spent_tx, spent_rx) = sync_channel::<Vec<Item>>(2);
+        let (spent_tx, spent_rx) = sync_channel::<Vec<Item>>(1);
         scope.spawn(move || spent_rx.into_iter().for_each(drop));
 
         let mut waiting: BTreeMap<u64, Parsed> = BTreeMap::new();
