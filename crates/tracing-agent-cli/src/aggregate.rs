@@ -34,6 +34,26 @@ struct RunDetail {
     /// The run's last tool call: tool, args_sha, failed. A call of the same tool with
     /// the same arguments right after a failed one is a retry.
     last_call: Option<(Rc<str>, Option<String>, bool)>,
+    /// The run's tool and LLM calls, when the collector keeps them (`report`'s
+    /// waterfalls); at most [`MOST_STEPS`].
+    steps: Vec<Step>,
+    steps_left_out: u64,
+}
+
+/// Steps kept per run for a waterfall: more would not be readable in one anyway.
+pub(crate) const MOST_STEPS: usize = 400;
+
+/// One tool or LLM call of a run, on a time axis.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    /// The tool's name, or the LLM's model (`None` when the event does not say).
+    pub name: Option<Rc<str>>,
+    pub llm: bool,
+    /// When the call ended (its event's `ts_ms`).
+    pub end_ms: u64,
+    pub duration_ms: Option<u64>,
+    /// The error class of a failed tool call.
+    pub error: Option<Rc<str>>,
 }
 
 impl RunDetail {
@@ -48,7 +68,23 @@ impl RunDetail {
         &mut self.tools[at].1
     }
 
-    fn add(&mut self, event: &EventRecord, names: &mut Names) {
+    fn add(&mut self, event: &EventRecord, names: &mut Names, keep_steps: bool) {
+        if keep_steps && matches!(event.kind, EventKind::ToolResult | EventKind::LlmResult) {
+            if self.steps.len() < MOST_STEPS {
+                let llm = event.kind == EventKind::LlmResult;
+                let name = if llm { &event.model } else { &event.tool };
+                self.steps.push(Step {
+                    name: name.as_deref().map(|name| names.get(name)),
+                    llm,
+                    end_ms: event.ts_ms,
+                    duration_ms: event.duration_ms,
+                    error: (event.status == Some(Status::Error))
+                        .then(|| names.get(event.error.as_deref().unwrap_or("?"))),
+                });
+            } else {
+                self.steps_left_out += 1;
+            }
+        }
         match event.kind {
             EventKind::ToolResult => {
                 let name = names.get(event.tool.as_deref().unwrap_or("?"));
@@ -113,6 +149,14 @@ pub(crate) struct FinishedRun {
     detail: RunDetail,
 }
 
+impl FinishedRun {
+    /// Its tool and LLM calls in the order written (empty unless the collector keeps
+    /// them), and how many more there were.
+    pub fn steps(&self) -> (&[Step], u64) {
+        (&self.detail.steps, self.detail.steps_left_out)
+    }
+}
+
 /// Sums runs up from their events and hands each over when it is complete.
 #[derive(Default)]
 pub(crate) struct Collector {
@@ -120,9 +164,19 @@ pub(crate) struct Collector {
     details: HashMap<Rc<str>, RunDetail>,
     names: Names,
     late_events: u64,
+    keep_steps: bool,
 }
 
 impl Collector {
+    /// A collector that also keeps each run's steps (see [`FinishedRun::steps`]),
+    /// as long as the run is in flight.
+    pub fn keeping_steps() -> Self {
+        Collector {
+            keep_steps: true,
+            ..Collector::default()
+        }
+    }
+
     /// Adds `event`; returns its run when the event was the run's stop.
     pub fn add(&mut self, event: &EventRecord) -> Option<FinishedRun> {
         let run_id = event.run_id.as_deref()?;
@@ -134,7 +188,7 @@ impl Collector {
             Some(detail) => detail,
             None => self.details.entry(run_id.into()).or_default(),
         };
-        detail.add(event, &mut self.names);
+        detail.add(event, &mut self.names, self.keep_steps);
         if event.kind != EventKind::Stop {
             return None;
         }
@@ -197,6 +251,17 @@ impl ToolAggregate {
     pub fn failed(&self) -> u64 {
         self.errors.values().sum()
     }
+
+    fn merge(&mut self, other: &ToolAggregate) {
+        self.calls += other.calls;
+        self.calls_squared += other.calls_squared;
+        self.retries += other.retries;
+        self.retries_squared += other.retries_squared;
+        for (class, count) in &other.errors {
+            *self.errors.entry(class.clone()).or_default() += count;
+        }
+        self.duration_ms.merge(&other.duration_ms);
+    }
 }
 
 /// Every statistic of a set of runs.
@@ -250,6 +315,24 @@ impl Aggregate {
             for duration in &in_run.durations_ms {
                 tool.duration_ms.add(*duration as f64);
             }
+        }
+    }
+
+    /// Adds the runs of `other`, as if each had been added here.
+    pub fn merge(&mut self, other: &Aggregate) {
+        self.runs += other.runs;
+        self.runs_without_start += other.runs_without_start;
+        self.runs_without_stop += other.runs_without_stop;
+        for (reason, count) in &other.stop_reasons {
+            *self.stop_reasons.entry(reason.clone()).or_default() += count;
+        }
+        self.tool_calls_per_run.merge(&other.tool_calls_per_run);
+        self.latency_ms.merge(&other.latency_ms);
+        self.tokens_per_llm_call.merge(&other.tokens_per_llm_call);
+        self.spend_usd_per_run.merge(&other.spend_usd_per_run);
+        self.runs_with_unknown_spend += other.runs_with_unknown_spend;
+        for (name, tool) in &other.tools {
+            self.tools.entry(name.clone()).or_default().merge(tool);
         }
     }
 
@@ -349,5 +432,57 @@ mod tests {
         let (rest, counts) = collector.finish();
         assert!(rest.is_empty());
         assert_eq!(counts.late_events, 1);
+    }
+
+    #[test]
+    fn merged_aggregates_are_the_aggregate_of_all_runs() {
+        let run = |id: &str, calls: u64, failed: bool, reason: Option<&str>| {
+            let mut lines = Vec::new();
+            for i in 0..calls {
+                lines.push(format!(
+                    r#"{{"run_id":"{id}","kind":"tool_result","ts_ms":{},"tool":"t","duration_ms":{},"status":"{}","error":{}}}"#,
+                    i + 1,
+                    10 * (i + 1),
+                    if failed { "error" } else { "ok" },
+                    if failed { "\"Boom\"" } else { "null" }
+                ));
+            }
+            if let Some(reason) = reason {
+                lines.push(format!(
+                    r#"{{"run_id":"{id}","kind":"stop","ts_ms":100,"duration_ms":100,"stop_reason":"{reason}","usage":{{"spend_usd":0.5}}}}"#
+                ));
+            }
+            lines
+        };
+        let first = [
+            run("a", 2, false, Some("completed")),
+            run("b", 1, true, None),
+        ]
+        .concat();
+        let second = [run("c", 3, true, Some("max_steps"))].concat();
+        fn refs(lines: &[String]) -> Vec<&str> {
+            lines.iter().map(String::as_str).collect()
+        }
+        let mut merged = collect(&refs(&first));
+        merged.merge(&collect(&refs(&second)));
+        let mut all = collect(&refs(&[first, second].concat()));
+        assert_eq!(merged.runs, 3);
+        assert_eq!(merged.runs, all.runs);
+        assert_eq!(merged.runs_without_stop, all.runs_without_stop);
+        assert_eq!(merged.stop_reasons, all.stop_reasons);
+        assert_eq!(merged.runs_with_unknown_spend, all.runs_with_unknown_spend);
+        assert_eq!(merged.tool_calls_per_run.quantile(0.5), Some(2.0));
+        assert_eq!(
+            merged.tool_calls_per_run.quantile(0.5),
+            all.tool_calls_per_run.quantile(0.5)
+        );
+        assert_eq!(merged.latency_ms.mean(), all.latency_ms.mean());
+        let (m, a) = (&mut merged.tools["t"].clone(), &mut all.tools["t"].clone());
+        assert_eq!((m.calls, m.failed(), m.calls_squared), (6, 4, 14.0));
+        assert_eq!(
+            (m.calls, m.failed(), m.calls_squared),
+            (a.calls, a.failed(), a.calls_squared)
+        );
+        assert_eq!(m.duration_ms.quantile(0.95), a.duration_ms.quantile(0.95));
     }
 }

@@ -65,6 +65,18 @@ pub struct DriftArgs {
     #[arg(long, value_name = "WHEN", value_parser = parse_since)]
     current_until: Option<Since>,
 
+    #[command(flatten)]
+    thresholds: Thresholds,
+
+    /// One JSON object, every key always there.
+    #[arg(long)]
+    json: bool,
+}
+
+/// When a change is drift: the thresholds and the significance level, shared by
+/// `drift` and `report --baseline`.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct Thresholds {
     /// Tool calls per run (mean) drifted at this ratio of current to baseline (the
     /// seed's 2x).
     #[arg(long, value_name = "RATIO", default_value_t = 2.0)]
@@ -104,10 +116,40 @@ pub struct DriftArgs {
     /// Fewer runs than this on either side are not enough to call anything significant.
     #[arg(long, value_name = "N", default_value_t = 30)]
     min_runs: u64,
+}
 
-    /// One JSON object, every key always there.
-    #[arg(long)]
-    json: bool,
+impl Thresholds {
+    /// Refuses thresholds that cannot be met or make no sense.
+    pub(crate) fn check(&self) -> Result<(), CliError> {
+        let t = self;
+        for (name, value) in [
+            ("--tool-calls-ratio", t.tool_calls_ratio),
+            ("--latency-ratio", t.latency_ratio),
+            ("--tokens-ratio", t.tokens_ratio),
+            ("--spend-ratio", t.spend_ratio),
+            ("--stop-reason-ratio", t.stop_reason_ratio),
+            ("--source-ratio", t.source_ratio),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(CliError::usage(format!(
+                    "{name} must be a positive number, not {value}"
+                )));
+            }
+        }
+        if !(t.alpha > 0.0 && t.alpha < 1.0) {
+            return Err(CliError::usage(format!(
+                "--alpha must be between 0 and 1, not {}",
+                t.alpha
+            )));
+        }
+        if !(0.0..=1.0).contains(&t.success_drop) {
+            return Err(CliError::usage(format!(
+                "--success-drop must be between 0 and 1, not {}",
+                t.success_drop
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A period: its logs, window, and runs.
@@ -185,32 +227,7 @@ fn periods(args: &DriftArgs) -> Result<(Period, Period), CliError> {
         until,
         aggregate: Aggregate::default(),
     };
-    for (name, value) in [
-        ("--tool-calls-ratio", args.tool_calls_ratio),
-        ("--latency-ratio", args.latency_ratio),
-        ("--tokens-ratio", args.tokens_ratio),
-        ("--spend-ratio", args.spend_ratio),
-        ("--stop-reason-ratio", args.stop_reason_ratio),
-        ("--source-ratio", args.source_ratio),
-    ] {
-        if !(value.is_finite() && value > 0.0) {
-            return Err(CliError::usage(format!(
-                "{name} must be a positive number, not {value}"
-            )));
-        }
-    }
-    if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        return Err(CliError::usage(format!(
-            "--alpha must be between 0 and 1, not {}",
-            args.alpha
-        )));
-    }
-    if !(0.0..=1.0).contains(&args.success_drop) {
-        return Err(CliError::usage(format!(
-            "--success-drop must be between 0 and 1, not {}",
-            args.success_drop
-        )));
-    }
+    args.thresholds.check()?;
     Ok((baseline, current))
 }
 
@@ -247,34 +264,44 @@ fn read(
 
 /// One drift signal, compared.
 #[derive(Serialize, Debug)]
-struct Signal {
-    signal: String,
-    baseline: Option<f64>,
-    current: Option<f64>,
-    ratio: Option<f64>,
-    p_value: f64,
+pub(crate) struct Signal {
+    pub signal: String,
+    pub baseline: Option<f64>,
+    pub current: Option<f64>,
+    pub ratio: Option<f64>,
+    pub p_value: f64,
     test: &'static str,
-    significant: bool,
-    threshold: String,
-    drifted: bool,
+    pub significant: bool,
+    pub threshold: String,
+    pub drifted: bool,
 }
 
 /// One place a change may come from: a tool's calls, retries, an error class, a
 /// duration.
 #[derive(Serialize, Debug)]
-struct Source {
-    tool: String,
-    measure: &'static str,
-    error_class: Option<String>,
-    baseline: Option<f64>,
-    current: Option<f64>,
-    ratio: Option<f64>,
+pub(crate) struct Source {
+    pub tool: String,
+    pub measure: &'static str,
+    pub error_class: Option<String>,
+    pub baseline: Option<f64>,
+    pub current: Option<f64>,
+    pub ratio: Option<f64>,
     /// Current less baseline, in the measure's unit.
     change: Option<f64>,
-    p_value: f64,
+    pub p_value: f64,
     test: &'static str,
     significant: bool,
-    moved: bool,
+    pub moved: bool,
+}
+
+impl Source {
+    /// What moved, for a person: `retries per run`, `RateLimited (share of calls)`.
+    pub(crate) fn what(&self) -> String {
+        match &self.error_class {
+            Some(class) => format!("{class} (share of calls)"),
+            None => self.measure.replace('_', " "),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -347,11 +374,15 @@ fn compare(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
         }
     }
 
-    let enough =
-        baseline.aggregate.runs >= args.min_runs && current.aggregate.runs >= args.min_runs;
-    let (b, c) = (&mut baseline.aggregate, &mut current.aggregate);
-    let signals = signals(args, b, c, enough);
-    let sources = sources(args, b, c, enough);
+    let Comparison {
+        signals,
+        sources,
+        enough,
+    } = compare_aggregates(
+        &args.thresholds,
+        &mut baseline.aggregate,
+        &mut current.aggregate,
+    );
     let drifted_signals: Vec<&str> = signals
         .iter()
         .filter(|s| s.drifted)
@@ -366,8 +397,8 @@ fn compare(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
             drifted_signals: drifted_signals.clone(),
             baseline: PeriodJson::of(&baseline),
             current: PeriodJson::of(&current),
-            alpha: args.alpha,
-            min_runs: args.min_runs,
+            alpha: args.thresholds.alpha,
+            min_runs: args.thresholds.min_runs,
             enough_runs: enough,
             signals: &signals,
             sources: &sources,
@@ -383,7 +414,30 @@ fn compare(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     Ok(drifted)
 }
 
-fn signals(args: &DriftArgs, b: &mut Aggregate, c: &mut Aggregate, enough: bool) -> Vec<Signal> {
+/// A baseline and a current set of runs compared: every signal, and every place a
+/// change may come from (tools first that added the most calls per run).
+pub(crate) struct Comparison {
+    pub signals: Vec<Signal>,
+    pub sources: Vec<Source>,
+    /// Whether both sides have `--min-runs` runs: without, nothing is significant.
+    pub enough: bool,
+}
+
+/// Compares `b` (the baseline) with `c` (the current period) under `thresholds`.
+pub(crate) fn compare_aggregates(
+    thresholds: &Thresholds,
+    b: &mut Aggregate,
+    c: &mut Aggregate,
+) -> Comparison {
+    let enough = b.runs >= thresholds.min_runs && c.runs >= thresholds.min_runs;
+    Comparison {
+        signals: signals(thresholds, b, c, enough),
+        sources: sources(thresholds, b, c, enough),
+        enough,
+    }
+}
+
+fn signals(args: &Thresholds, b: &mut Aggregate, c: &mut Aggregate, enough: bool) -> Vec<Signal> {
     let mut signals = Vec::new();
     let mut distribution = |name: &str,
                             baseline: Option<f64>,
@@ -496,7 +550,7 @@ fn per_run(sum: u64, squares: f64, runs: u64) -> Moments {
     }
 }
 
-fn sources(args: &DriftArgs, b: &mut Aggregate, c: &mut Aggregate, enough: bool) -> Vec<Source> {
+fn sources(args: &Thresholds, b: &mut Aggregate, c: &mut Aggregate, enough: bool) -> Vec<Source> {
     let mut names: Vec<std::rc::Rc<str>> = b.tools.keys().chain(c.tools.keys()).cloned().collect();
     names.sort();
     names.dedup();
@@ -508,7 +562,7 @@ fn sources(args: &DriftArgs, b: &mut Aggregate, c: &mut Aggregate, enough: bool)
         let mut bt = b.tools.get(&name).cloned().unwrap_or_else(|| empty.clone());
         let mut ct = c.tools.get(&name).cloned().unwrap_or_else(|| empty.clone());
         let mut found = Vec::new();
-        let moved = |significant: bool, ratio: Option<f64>, args: &DriftArgs| {
+        let moved = |significant: bool, ratio: Option<f64>, args: &Thresholds| {
             significant && ratio.is_some_and(|r| r >= args.source_ratio)
         };
         for (measure, (bs, bq), (cs, cq)) in [
@@ -595,7 +649,7 @@ fn sources(args: &DriftArgs, b: &mut Aggregate, c: &mut Aggregate, enough: bool)
     by_tool.into_iter().flat_map(|(_, found)| found).collect()
 }
 
-fn p_text(p: f64) -> String {
+pub(crate) fn p_text(p: f64) -> String {
     if p < 1e-16 {
         "<1e-16".to_owned()
     } else if p < 0.001 {
@@ -605,7 +659,7 @@ fn p_text(p: f64) -> String {
     }
 }
 
-fn ratio_text(ratio: Option<f64>) -> String {
+pub(crate) fn ratio_text(ratio: Option<f64>) -> String {
     match ratio {
         Some(r) if r.is_infinite() => "new".to_owned(),
         Some(r) => format!("{r:.2}x"),
@@ -614,7 +668,7 @@ fn ratio_text(ratio: Option<f64>) -> String {
 }
 
 /// A value of `signal` or `measure` for a person.
-fn value_text(what: &str, value: Option<f64>) -> String {
+pub(crate) fn value_text(what: &str, value: Option<f64>) -> String {
     let Some(v) = value else {
         return "-".to_owned();
     };
@@ -657,7 +711,7 @@ fn write_text(
             Cell::new(
                 format!(
                     "fewer than {} runs on a side: nothing is called significant (--min-runs)",
-                    args.min_runs
+                    args.thresholds.min_runs
                 ),
                 render::NOTE
             )
@@ -727,13 +781,9 @@ fn write_text(
         ]);
         table.header(&["tool", "what", "baseline", "current", "ratio", "p-value"]);
         for s in moved {
-            let what = match &s.error_class {
-                Some(class) => format!("{class} (share of calls)"),
-                None => s.measure.replace('_', " "),
-            };
             table.row(vec![
                 Cell::plain(&s.tool),
-                Cell::plain(what),
+                Cell::plain(s.what()),
                 Cell::plain(value_text(s.measure, s.baseline)),
                 Cell::plain(value_text(s.measure, s.current)),
                 Cell::plain(ratio_text(s.ratio)),

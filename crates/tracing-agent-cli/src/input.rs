@@ -37,6 +37,11 @@ impl Inputs {
         Inputs { files }
     }
 
+    /// The inputs' names, as given.
+    pub(crate) fn files(&self) -> &[String] {
+        &self.files
+    }
+
     /// Reads every input in order and calls `on_event` for each event. Every file is
     /// opened before any is read, so a typo in the last name fails at once rather than
     /// after minutes of reading. A file given again (by the same name, or another name

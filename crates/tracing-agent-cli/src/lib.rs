@@ -24,6 +24,9 @@
 //! - `aggregate`: runs folded into statistics as they complete, for `stats` and `drift`.
 //! - `stats_cmd`: the `stats` command.
 //! - `drift_cmd`: the `drift` command.
+//! - `report`: how `report` draws: HTML escaping, SVG charts, time buckets, notable runs,
+//!   the page.
+//! - `report_cmd`: the `report` command.
 
 mod aggregate;
 mod drift_cmd;
@@ -37,6 +40,8 @@ mod parallel_read;
 mod progress;
 mod quantile;
 mod render;
+mod report;
+mod report_cmd;
 mod runs_cmd;
 mod show_cmd;
 mod significance;
@@ -50,6 +55,7 @@ use clap::{Parser, Subcommand};
 
 pub use drift_cmd::DriftArgs;
 pub use export_cmd::ExportArgs;
+pub use report_cmd::ReportArgs;
 pub use runs_cmd::RunsArgs;
 pub use show_cmd::ShowArgs;
 pub use stats_cmd::StatsArgs;
@@ -136,6 +142,17 @@ pub enum Command {
     /// created when missing and loaded in one transaction with COPY: exporting the same
     /// log again replaces its rows, it does not add them.
     Export(ExportArgs),
+
+    /// Write one self-contained HTML file (no scripts, fonts or anything loaded from
+    /// elsewhere) for a person to look at: the drift signals over time as charts, the
+    /// slowest and most expensive runs with a waterfall of their steps, and, with
+    /// `--baseline`, the drift verdict and its drivers as `drift` computes them.
+    ///
+    /// Time buckets are chosen to fit the logs (at most 120 between the first run and
+    /// the last). An existing output is replaced only with `--force`; the file is written
+    /// beside its name and renamed into place when complete. Exit status 2 on bad input
+    /// (a log that cannot be read, no events, no runs).
+    Report(ReportArgs),
 }
 
 impl Cli {
@@ -182,6 +199,10 @@ impl Command {
             Command::Export(args) => {
                 let result = export_cmd::run(&args, out, err);
                 error::exit(err, "export", result)
+            }
+            Command::Report(args) => {
+                let result = report_cmd::run(&args, out, err);
+                error::exit(err, "report", result)
             }
         }
     }

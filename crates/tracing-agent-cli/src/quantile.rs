@@ -118,12 +118,65 @@ impl Distribution {
         &self.values
     }
 
+    /// Adds every value of `other`, as if they had been added one by one: exact while
+    /// both hold fewer than [`EXACT_LIMIT`] values together; beyond, the two sketches
+    /// merge without loss (DDSketch is mergeable) and the sample keeps each side in
+    /// proportion to its count. `report` merges buckets into longer ones this way.
+    pub fn merge(&mut self, other: &Distribution) {
+        if other.count == 0 {
+            return;
+        }
+        let count = self.count + other.count;
+        if self.sketch.is_none()
+            && other.sketch.is_none()
+            && self.values.len() + other.values.len() <= EXACT_LIMIT
+        {
+            self.values.extend_from_slice(&other.values);
+        } else {
+            let mut sketch = self.to_sketch();
+            // Both sketches have the same configuration, so merging cannot fail.
+            let _ = sketch.merge(&other.to_sketch());
+            let mine = ((EXACT_LIMIT as f64) * self.count as f64 / count as f64).round() as usize;
+            let mut values = spread(&self.values, mine);
+            values.extend(spread(&other.values, EXACT_LIMIT.saturating_sub(mine)));
+            self.values = values;
+            self.sketch = Some(Box::new(sketch));
+            if self.rng == 0 {
+                self.rng = 0x9E37_79B9_7F4A_7C15;
+            }
+        }
+        self.count = count;
+        self.sum += other.sum;
+        self.sorted = false;
+    }
+
+    /// The distribution as a sketch (made from the kept values while exact).
+    fn to_sketch(&self) -> DDSketch {
+        match &self.sketch {
+            Some(sketch) => (**sketch).clone(),
+            None => {
+                let mut sketch = DDSketch::new(Config::new(SKETCH_ALPHA, 2048, 1e-9));
+                self.values.iter().for_each(|v| sketch.add(*v));
+                sketch
+            }
+        }
+    }
+
     fn sort(&mut self) {
         if !self.sorted {
             self.values.sort_by(f64::total_cmp);
             self.sorted = true;
         }
     }
+}
+
+/// At most `n` of `values`, evenly spaced: a sample that stays representative when the
+/// values are sorted.
+fn spread(values: &[f64], n: usize) -> Vec<f64> {
+    if values.len() <= n {
+        return values.to_vec();
+    }
+    (0..n).map(|i| values[i * values.len() / n]).collect()
 }
 
 #[cfg(test)]
@@ -185,5 +238,33 @@ mod tests {
     fn nan_and_infinity_are_not_values() {
         let d = of(&[f64::NAN, f64::INFINITY, 1.0]);
         assert_eq!(d.count(), 1);
+    }
+
+    #[test]
+    fn merged_is_as_if_added_one_by_one() {
+        let mut a = of(&[1.0, 2.0, 3.0]);
+        a.merge(&of(&[10.0, 4.0]));
+        assert_eq!(a.count(), 5);
+        assert_eq!(a.mean(), Some(4.0));
+        assert_eq!(a.quantile(0.5), Some(3.0));
+        assert_eq!(a.quantile(1.0), Some(10.0));
+        assert!(a.exact());
+        a.merge(&Distribution::default());
+        assert_eq!(a.count(), 5);
+    }
+
+    #[test]
+    fn merged_beyond_the_limit_is_within_the_sketch_bound() {
+        // 1..=3000 and 3001..=10_000: p95 of the whole is 9500.
+        let mut a = of(&(1..=3000).map(f64::from).collect::<Vec<_>>());
+        a.merge(&of(&(3001..=10_000).map(f64::from).collect::<Vec<_>>()));
+        assert!(!a.exact());
+        assert_eq!(a.count(), 10_000);
+        let p95 = a.quantile(0.95).unwrap();
+        assert!((p95 - 9500.0).abs() <= 9500.0 * SKETCH_ALPHA + 1.0, "{p95}");
+        assert!(a.sample().len() <= EXACT_LIMIT);
+        // The sample keeps the sides in proportion: 30 % from the first.
+        let first = a.sample().iter().filter(|v| **v <= 3000.0).count();
+        assert!((1100..1400).contains(&first), "{first}");
     }
 }
