@@ -572,7 +572,13 @@ fn write_spread(out: &Path, days: u64, seed: u64) -> Result<(), String> {
     .map_err(|e| format!("{}: {e}", hours_path.display()))
 }
 
-fn run(args: &Args) -> Result<(), String> {
+/// Writes the logs into `out` (see the module's doc); `tests/incident.rs` calls it too.
+pub(crate) fn write_logs(out: &Path, seed: u64, spread_days: Option<u64>) -> Result<(), String> {
+    let args = Args {
+        out: out.to_owned(),
+        seed,
+        spread_days,
+    };
     fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     for name in ["baseline.jsonl", "incident.jsonl", "spread.jsonl"] {
         // The file output appends; a second run of the example starts afresh.
@@ -604,7 +610,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&args) {
+    match write_logs(&args.out, args.seed, args.spread_days) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("incident: {error}");

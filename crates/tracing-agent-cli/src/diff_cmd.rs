@@ -61,7 +61,7 @@ pub(crate) fn run(
     let mut parents: HashMap<(String, u64), u64> = HashMap::new();
     let mut started: BTreeSet<String> = BTreeSet::new();
     let wanted = |run_id: &str| run_id.starts_with(&args.run_a) || run_id.starts_with(&args.run_b);
-    let skipped = args.inputs.read_events(|event: EventRecord| {
+    let skipped = args.inputs.read_events(|event: &EventRecord| {
         let Some(run_id) = event.run_id.as_deref().filter(|id| wanted(id)) else {
             return;
         };
@@ -161,17 +161,17 @@ fn without_calls_inside_served(
     kept
 }
 
-fn summary(event: EventRecord) -> CallSummary {
+fn summary(event: &EventRecord) -> CallSummary {
     CallSummary {
         step: event.step_id,
-        tool: event.tool.unwrap_or_default(),
-        args_sha: event.args_sha,
+        tool: event.tool.clone().unwrap_or_default(),
+        args_sha: event.args_sha.clone(),
         error: match event.status {
-            Some(Status::Error) => Some(event.error.unwrap_or_default()),
+            Some(Status::Error) => Some(event.error.clone().unwrap_or_default()),
             _ => None,
         },
-        result_sha: event.result_sha,
-        replay: event.replay.and_then(|note| note.call),
+        result_sha: event.result_sha.clone(),
+        replay: event.replay.as_ref().and_then(|note| note.call.clone()),
     }
 }
 

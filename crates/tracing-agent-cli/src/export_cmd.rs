@@ -134,7 +134,7 @@ fn feed(inputs: &Inputs, table: &Table, sink: &mut Sink) -> Result<Fed, CliError
     let skipped = if table.name == RUNS.name {
         let mut summaries = Summaries::default();
         let skipped = inputs.try_read_events(|event| {
-            let Some(run) = summaries.add(&event) else {
+            let Some(run) = summaries.add(event) else {
                 // A run already written: a later event cannot change its row any more.
                 late += u64::from(event.run_id.is_some());
                 return Ok(());
@@ -155,8 +155,8 @@ fn feed(inputs: &Inputs, table: &Table, sink: &mut Sink) -> Result<Fed, CliError
         skipped
     } else {
         inputs.try_read_events(|event| {
-            let id = event_id(&event);
-            sink.write(&event_row(&event, &id, &mut clamped))?;
+            let id = event_id(event);
+            sink.write(&event_row(event, &id, &mut clamped))?;
             rows += 1;
             Ok(())
         })?

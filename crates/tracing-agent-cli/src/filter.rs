@@ -98,13 +98,14 @@ fn _every_named_reason_is_listed(reason: &StopReason) {
     }
 }
 
+/// A point in time given on the command line: back from now, or a UTC time.
 #[derive(Clone, Copy, Debug)]
-enum Since {
+pub(crate) enum Since {
     Ago(Duration),
     At(SystemTime),
 }
 
-fn parse_since(text: &str) -> Result<Since, String> {
+pub(crate) fn parse_since(text: &str) -> Result<Since, String> {
     if let Ok(ago) = humantime::parse_duration(text) {
         return Ok(Since::Ago(ago));
     }
@@ -120,7 +121,7 @@ fn parse_since(text: &str) -> Result<Since, String> {
 
 impl Since {
     /// The earliest start kept, in Unix milliseconds.
-    fn cutoff_ms(self, now: SystemTime) -> u64 {
+    pub(crate) fn cutoff_ms(self, now: SystemTime) -> u64 {
         let at = match self {
             Since::Ago(ago) => now.checked_sub(ago).unwrap_or(UNIX_EPOCH),
             Since::At(at) => at,

@@ -1,13 +1,13 @@
 //! The event logs a command reads: the `FILE...` arguments, opened, and read through
-//! the library's [`EventReader`] with a progress indicator, the lines that are not
-//! events gathered into one warning.
+//! the library's `EventReader` on every core (`parallel_read`) with a progress
+//! indicator, the lines that are not events gathered into one warning.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
 
 use clap::Args;
-use tracing_agent::read::{EventReader, Item};
+use tracing_agent::read::Item;
 use tracing_agent::EventRecord;
 
 use crate::error::CliError;
@@ -27,18 +27,28 @@ pub(crate) struct Inputs {
 /// An input, opened.
 struct Input {
     name: String,
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     len: Option<u64>,
 }
 
 impl Inputs {
+    /// Inputs given other than as positional arguments (`drift --baseline FILE...`).
+    pub(crate) fn of(files: Vec<String>) -> Self {
+        Inputs { files }
+    }
+
+    /// The inputs' names, as given.
+    pub(crate) fn files(&self) -> &[String] {
+        &self.files
+    }
+
     /// Reads every input in order and calls `on_event` for each event. Every file is
     /// opened before any is read, so a typo in the last name fails at once rather than
     /// after minutes of reading. A file given again (by the same name, or another name
     /// of the same path) is read only the first time, and said in the warnings.
     pub(crate) fn read_events(
         &self,
-        mut on_event: impl FnMut(EventRecord),
+        mut on_event: impl FnMut(&EventRecord),
     ) -> Result<Skipped, CliError> {
         self.try_read_events(|event| {
             on_event(event);
@@ -50,7 +60,7 @@ impl Inputs {
     /// reading and is returned.
     pub(crate) fn try_read_events(
         &self,
-        mut on_event: impl FnMut(EventRecord) -> Result<(), CliError>,
+        mut on_event: impl FnMut(&EventRecord) -> Result<(), CliError>,
     ) -> Result<Skipped, CliError> {
         let mut skipped = Skipped::default();
         let inputs = self.open(&mut skipped.repeated)?;
@@ -58,19 +68,28 @@ impl Inputs {
         let mut progress = Progress::new(total);
         for input in inputs {
             let name = input.name;
-            let mut events = EventReader::new(input.reader);
-            let mut counted = 0;
-            while let Some(item) = events.next() {
-                let item = item
-                    .map_err(|error| CliError::failure(format!("cannot read {name}: {error}")))?;
-                progress.advance(events.bytes_read() - counted);
-                counted = events.bytes_read();
-                match item {
-                    Item::Event(event) => on_event(event)?,
-                    Item::Skipped(line) => skipped.add(&name, line.line_no, &line.reason),
-                }
+            let mut failed = None;
+            crate::parallel_read::read_items(
+                input.reader,
+                |item| match item {
+                    Item::Event(event) => match on_event(event) {
+                        Ok(()) => true,
+                        Err(error) => {
+                            failed = Some(error);
+                            false
+                        }
+                    },
+                    Item::Skipped(line) => {
+                        skipped.add(&name, line.line_no, &line.reason);
+                        true
+                    }
+                },
+                |bytes| progress.advance(bytes),
+            )
+            .map_err(|error| CliError::failure(format!("cannot read {name}: {error}")))?;
+            if let Some(error) = failed {
+                return Err(error);
             }
-            progress.advance(events.bytes_read() - counted);
         }
         progress.finish();
         Ok(skipped)

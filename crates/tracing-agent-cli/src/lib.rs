@@ -8,6 +8,7 @@
 //! - `input`: the `FILE...` arguments, each file read once through the library's reader
 //!   with a progress indicator, and the warnings about files given twice and the one
 //!   about the lines that are not events.
+//! - `parallel_read`: one input parsed on every core, its items handed over in order.
 //! - `filter`: the options that select runs (`--since`, `--agent`, ...) and applying them.
 //! - `progress`: the progress indicator on stderr.
 //! - `summary`: the data model: one run summed up from its events, numbers and no format.
@@ -20,19 +21,35 @@
 //! - `show_cmd`: the `show` command, the story of one run.
 //! - `diff_cmd`: the `diff` command, two runs aligned with replay's divergence codes.
 //! - `snapshots_cmd`: the `snapshots` command: verify, gc, report and pin a replay store.
+//! - `quantile`: distributions: exact quantiles up to a limit, a DDSketch beyond.
+//! - `significance`: the statistical tests of `drift`.
+//! - `aggregate`: runs folded into statistics as they complete, for `stats` and `drift`.
+//! - `stats_cmd`: the `stats` command.
+//! - `drift_cmd`: the `drift` command.
+//! - `report`: how `report` draws: HTML escaping, SVG charts, time buckets, notable runs,
+//!   the page.
+//! - `report_cmd`: the `report` command.
 
+mod aggregate;
 mod diff_cmd;
+mod drift_cmd;
 mod error;
 mod export;
 mod export_cmd;
 mod filter;
 mod hash;
 mod input;
+mod parallel_read;
 mod progress;
+mod quantile;
 mod render;
+mod report;
+mod report_cmd;
 mod runs_cmd;
 mod show_cmd;
+mod significance;
 mod snapshots_cmd;
+mod stats_cmd;
 mod summary;
 
 use std::io::{self, Write};
@@ -41,10 +58,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use diff_cmd::DiffArgs;
+pub use drift_cmd::DriftArgs;
 pub use export_cmd::ExportArgs;
+pub use report_cmd::ReportArgs;
 pub use runs_cmd::RunsArgs;
 pub use show_cmd::ShowArgs;
 pub use snapshots_cmd::SnapshotsArgs;
+pub use stats_cmd::StatsArgs;
 
 /// The command line of `tracing-agent`.
 #[derive(Parser, Debug)]
@@ -110,6 +130,24 @@ pub enum Command {
 
     /// Verify, garbage-collect, report or pin a replay snapshot store.
     Snapshots(SnapshotsArgs),
+    /// The seed's drift signals per time bucket (UTC day or hour) and overall: runs,
+    /// tool calls per run, latency, tokens per LLM call, spend per run (and the share of
+    /// runs of unknown cost), stop reasons, success rate, and per tool its calls,
+    /// retries, error classes and durations.
+    ///
+    /// Reads the FILEs as `runs` does and takes the same filters. A run belongs to the
+    /// bucket it started in. Quantiles are exact up to 4096 values, and from a DDSketch
+    /// within 1% beyond.
+    Stats(StatsArgs),
+
+    /// Compare a baseline with a current period: each drift signal's values, ratio and
+    /// statistical significance, then which tools, error classes and retries the change
+    /// comes from.
+    ///
+    /// Exit status 0 when nothing drifted, 1 when something did, 2 on bad input (a file
+    /// that cannot be read, no runs in a period, bad options).
+    Drift(DriftArgs),
+
     /// Write the runs (or the events) of logs as a table for SQL: a Parquet or CSV file,
     /// or a PostgreSQL table.
     ///
@@ -121,6 +159,17 @@ pub enum Command {
     /// created when missing and loaded in one transaction with COPY: exporting the same
     /// log again replaces its rows, it does not add them.
     Export(ExportArgs),
+
+    /// Write one self-contained HTML file (no scripts, fonts or anything loaded from
+    /// elsewhere) for a person to look at: the drift signals over time as charts, the
+    /// slowest and most expensive runs with a waterfall of their steps, and, with
+    /// `--baseline`, the drift verdict and its drivers as `drift` computes them.
+    ///
+    /// Time buckets are chosen to fit the logs (at most 120 between the first run and
+    /// the last). An existing output is replaced only with `--force`; the file is written
+    /// beside its name and renamed into place when complete. Exit status 2 on bad input
+    /// (a log that cannot be read, no events, no runs).
+    Report(ReportArgs),
 }
 
 impl Cli {
@@ -175,9 +224,18 @@ impl Command {
                 Ok(false) => ExitCode::from(1),
                 Err(error) => error::exit(err, "snapshots", Err(error)),
             },
+            Command::Stats(args) => {
+                let result = stats_cmd::run(&args, out, err);
+                error::exit(err, "stats", result)
+            }
+            Command::Drift(args) => drift_cmd::run(&args, out, err),
             Command::Export(args) => {
                 let result = export_cmd::run(&args, out, err);
                 error::exit(err, "export", result)
+            }
+            Command::Report(args) => {
+                let result = report_cmd::run(&args, out, err);
+                error::exit(err, "report", result)
             }
         }
     }

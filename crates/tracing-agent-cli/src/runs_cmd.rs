@@ -47,7 +47,7 @@ pub(crate) fn run(
     let skipped = args.inputs.read_events(|event| {
         // A run the filter can already decide against leaves only a hash behind: `runs`
         // over a million runs that a filter mostly rejects holds what it will print.
-        let Some(run) = summaries.add(&event) else {
+        let Some(run) = summaries.add(event) else {
             return;
         };
         let decided_against = match event.kind {

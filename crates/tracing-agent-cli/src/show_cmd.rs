@@ -69,7 +69,7 @@ struct Collected {
 }
 
 impl Collected {
-    fn add(&mut self, selector: &Selector<'_>, event: EventRecord) {
+    fn add(&mut self, selector: &Selector<'_>, event: &EventRecord) {
         let Some(run_id) = event.run_id.as_deref() else {
             return;
         };
@@ -79,15 +79,15 @@ impl Collected {
                 self.children.start(run_id, event.ts_ms);
             }
         }
-        self.children.add_if_known(&event);
+        self.children.add_if_known(event);
         if run_id == selector.text {
-            self.exact.push(event);
+            self.exact.push(event.clone());
         } else if selector.matches(run_id) {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             run_id.hash(&mut hasher);
             self.candidates.insert(hasher.finish());
             if let Some(events) = self.runs.get_mut(run_id) {
-                events.push(event);
+                events.push(event.clone());
             } else if self.runs.len() < CANDIDATES
                 || self
                     .runs
@@ -96,7 +96,7 @@ impl Collected {
             {
                 // An id pushed out here has `CANDIDATES` smaller ones before it, so it
                 // can never come back: its later events are rightly ignored too.
-                self.runs.insert(run_id.to_owned(), vec![event]);
+                self.runs.insert(run_id.to_owned(), vec![event.clone()]);
                 if self.runs.len() > CANDIDATES {
                     self.runs.pop_last();
                 }

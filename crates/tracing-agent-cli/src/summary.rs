@@ -332,6 +332,14 @@ impl RunSummary {
             .or(self.seen.spend_usd)
     }
 
+    /// The run's wall time: from its `stop`, or, when the stop does not say (the seed's
+    /// reference sample), from its first event to its stop; unknown without a stop.
+    pub fn latency_ms(&self) -> Option<u64> {
+        let stop = self.stop.as_ref()?;
+        stop.duration_ms
+            .or_else(|| Some(stop.ts_ms.saturating_sub(self.first_ts_ms)))
+    }
+
     /// The run's wall time, from its `stop`; unknown without one.
     pub fn duration_ms(&self) -> Option<u64> {
         self.stop.as_ref()?.duration_ms
@@ -376,6 +384,14 @@ impl Summaries {
         if self.runs.remove(run_id).is_some() {
             self.left_out.insert(id_hash(run_id));
         }
+    }
+
+    /// Takes the summary of `run_id` out, to be folded elsewhere, and skips the run's
+    /// later events as [`Summaries::leave_out`] does.
+    pub fn take(&mut self, run_id: &str) -> Option<RunSummary> {
+        let run = self.runs.remove(run_id)?;
+        self.left_out.insert(id_hash(run_id));
+        Some(run)
     }
 
     /// How many runs were left out.
