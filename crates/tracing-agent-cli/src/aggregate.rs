@@ -8,13 +8,13 @@
 //! then, with what they have. So memory holds the runs in flight (started, not stopped)
 //! plus 8 bytes per folded run (its id's hash), never the events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use tracing_agent::{EventKind, EventRecord, Status};
 
 use crate::quantile::Distribution;
-use crate::summary::{RunSummary, Summaries};
+use crate::summary::{RunSummary, Strings, Summaries};
 
 /// A run's tool calls, as far as the run summary does not keep them.
 #[derive(Debug, Default)]
@@ -68,7 +68,7 @@ impl RunDetail {
         &mut self.tools[at].1
     }
 
-    fn add(&mut self, event: &EventRecord, names: &mut Names, keep_steps: bool) {
+    fn add(&mut self, event: &EventRecord, names: &mut Strings, keep_steps: bool) {
         if keep_steps && matches!(event.kind, EventKind::ToolResult | EventKind::LlmResult) {
             if self.steps.len() < MOST_STEPS {
                 let llm = event.kind == EventKind::LlmResult;
@@ -128,21 +128,6 @@ impl RunDetail {
     }
 }
 
-/// Tool names and error classes, each kept once.
-#[derive(Debug, Default)]
-struct Names(HashSet<Rc<str>>);
-
-impl Names {
-    fn get(&mut self, text: &str) -> Rc<str> {
-        if let Some(known) = self.0.get(text) {
-            return known.clone();
-        }
-        let text: Rc<str> = text.into();
-        self.0.insert(text.clone());
-        text
-    }
-}
-
 /// A run, complete or at the end of the input, ready to be folded.
 pub(crate) struct FinishedRun {
     pub summary: RunSummary,
@@ -162,7 +147,7 @@ impl FinishedRun {
 pub(crate) struct Collector {
     summaries: Summaries,
     details: HashMap<Rc<str>, RunDetail>,
-    names: Names,
+    names: Strings,
     late_events: u64,
     keep_steps: bool,
 }

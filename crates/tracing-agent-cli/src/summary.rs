@@ -25,10 +25,10 @@ fn id_hash(run_id: &str) -> u64 {
 
 /// Strings shared between runs, each kept once.
 #[derive(Debug, Default)]
-struct Strings(HashSet<Rc<str>>);
+pub(crate) struct Strings(HashSet<Rc<str>>);
 
 impl Strings {
-    fn get(&mut self, text: &str) -> Rc<str> {
+    pub(crate) fn get(&mut self, text: &str) -> Rc<str> {
         if let Some(known) = self.0.get(text) {
             return known.clone();
         }
