@@ -303,16 +303,13 @@ impl Run {
         let stopped = self.state.stop(reason);
         let span = &self.span;
         span.record("stop_reason", stopped.stop_reason.as_str());
-        // As i64: OpenTelemetry's attributes have no unsigned integer, and a `u64`
-        // reaches `tracing-opentelemetry` as text.
-        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         span.record(
             "gen_ai.usage.input_tokens",
-            as_i64(stopped.usage.input_tokens),
+            crate::scope::otel_int(stopped.usage.input_tokens),
         );
         span.record(
             "gen_ai.usage.output_tokens",
-            as_i64(stopped.usage.output_tokens),
+            crate::scope::otel_int(stopped.usage.output_tokens),
         );
         if stopped.stop_reason != StopReason::Completed {
             // The GenAI convention: a run that ends with anything but `completed` failed.

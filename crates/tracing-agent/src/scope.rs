@@ -202,3 +202,9 @@ pub(crate) fn with_tool_call_id<T>(id: Box<str>, f: impl FnOnce() -> T) -> T {
     let _ = TOOL_CALL_ID.try_with(Cell::take);
     value
 }
+
+/// A count as a span field: as i64, since OpenTelemetry's attributes have no unsigned
+/// integer and a `u64` reaches `tracing-opentelemetry` as text.
+pub(crate) fn otel_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

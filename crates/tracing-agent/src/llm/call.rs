@@ -13,7 +13,7 @@ use super::{CostSource, Ended, LlmUsage};
 use crate::clock::{self, millis, Instant};
 use crate::run_state::{RunState, Spend};
 use crate::schema::Status;
-use crate::scope::Hooks;
+use crate::scope::{otel_int, Hooks};
 use crate::sink::Emitter;
 
 /// What is asked of which model, by whom: the start of an [`LlmCall`].
@@ -133,7 +133,7 @@ impl LlmCall {
             })
             .flatten();
         if let Some(step_id) = live.as_ref().and_then(|live| live.step_id) {
-            span.record("step_id", as_i64(step_id));
+            span.record("step_id", otel_int(step_id));
         }
         LlmCall {
             span,
@@ -169,16 +169,16 @@ impl LlmCall {
         self.span
             .record("gen_ai.response.model", usage.model.as_str());
         self.span
-            .record("gen_ai.usage.input_tokens", as_i64(usage.input_tokens));
+            .record("gen_ai.usage.input_tokens", otel_int(usage.input_tokens));
         self.span
-            .record("gen_ai.usage.output_tokens", as_i64(usage.output_tokens));
+            .record("gen_ai.usage.output_tokens", otel_int(usage.output_tokens));
         if let Some(cached) = usage.cached_input_tokens {
             self.span
-                .record("gen_ai.usage.cache_read.input_tokens", as_i64(cached));
+                .record("gen_ai.usage.cache_read.input_tokens", otel_int(cached));
         }
         if let Some(reasoning) = usage.reasoning_tokens {
             self.span
-                .record("gen_ai.usage.reasoning.output_tokens", as_i64(reasoning));
+                .record("gen_ai.usage.reasoning.output_tokens", otel_int(reasoning));
         }
         if let Some((spend, source)) = self.end(Ok(&usage)) {
             if let (Spend::Known(usd), Some(source)) = (spend, source) {
@@ -245,10 +245,4 @@ impl std::fmt::Debug for LlmCall {
             .field("request", &self.request)
             .finish_non_exhaustive()
     }
-}
-
-/// As i64: OpenTelemetry's attributes have no unsigned integer, and a `u64` reaches
-/// `tracing-opentelemetry` as text.
-fn as_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }

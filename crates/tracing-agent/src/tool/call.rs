@@ -105,9 +105,7 @@ impl<'a> ToolCall<'a> {
             return ToolCall { live: None, span };
         };
         if let Some(step_id) = step_id {
-            // As i64: OpenTelemetry's attributes have no unsigned integer, and a `u64`
-            // reaches `tracing-opentelemetry` as text.
-            span.record("step_id", i64::try_from(step_id).unwrap_or(i64::MAX));
+            span.record("step_id", crate::scope::otel_int(step_id));
         }
         let Some(settings) = writer.emitter().map(Emitter::settings) else {
             return ToolCall { live: None, span };
